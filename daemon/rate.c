@@ -29,8 +29,8 @@ uint64_t counter_delta(uint64_t old, uint64_t new) {
 	if (new >= old)
 		return new - old;
 
-	/* Went down: a wrap only if old was near the top and the step is small. */
-	if (old > UINT64_MAX / 2 && new < UINT64_MAX / 2 && new - old < UINT64_MAX / 2)
+	/* Went down: a wrap only if old was about to overflow. */
+	if (UINT64_MAX - old < COUNTER_WRAP_MARGIN)
 		return new - old; /* modular arithmetic gives the distance across the wrap */
 
 	return new; /* reset: everything counted since started from zero */

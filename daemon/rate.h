@@ -25,11 +25,13 @@ void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec);
 
 /*
  * Increase of a monotonic counter from 'old' to 'new'. A smaller new value is
- * either a wrap of the 64-bit counter (old was in the top half and the
- * modular difference is small) or a reset (the source was recreated, e.g. an
- * LRU map entry was evicted and started again from 0): then the new value is
- * all that was counted since.
+ * either a wrap of the 64-bit counter (old was within COUNTER_WRAP_MARGIN of
+ * UINT64_MAX: the modular difference is the increase) or, far more likely, a
+ * reset (the source was recreated, e.g. an LRU map entry was evicted and
+ * started again from 0): then the new value is all that was counted since.
  */
+#define COUNTER_WRAP_MARGIN (UINT64_C(1) << 32)
+
 uint64_t counter_delta(uint64_t old, uint64_t new);
 
 /* Bytes per second over dt_usec; NAN when dt_usec is 0. */

@@ -44,8 +44,13 @@ static int pass_chunk(const struct ioctl_pass *p, uint64_t start, uint64_t len, 
 			return -EBADMSG;
 
 		*pages += (uint64_t) r;
+		/*
+		 * Short: the rest is clean, or the kernel hit an error after
+		 * these pages and returns it on the next call. Either way what
+		 * is left stays dirty and is counted by a later pass.
+		 */
 		if (r < p->vec_len)
-			break; /* the rest of the chunk is clean */
+			break;
 
 		/* vec was full: go on after the last page it reported. */
 		pos += (uint64_t) p->vec[r - 1] + p->page_size;
