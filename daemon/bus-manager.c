@@ -60,6 +60,14 @@ static int property_get_cpu(sd_bus *bus, const char *path, const char *interface
 	return sd_bus_message_append(reply, "t", now_usec(CLOCK_PROCESS_CPUTIME_ID));
 }
 
+static int property_get_sample_interval(sd_bus *bus, const char *path, const char *interface,
+					const char *property, sd_bus_message *reply, void *userdata,
+					sd_bus_error *error) {
+	struct manager *m = userdata;
+
+	return sd_bus_message_append(reply, "t", m->sample_interval_usec);
+}
+
 static int sample_interval_authorized(sd_bus_message *value, struct manager *m, sd_bus_error *error) {
 	uint64_t usec;
 	int r;
@@ -232,8 +240,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Backend", "s", property_get_backend, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_WRITABLE_PROPERTY("SampleIntervalUSec", "t", bus_property_get_u64, property_set_sample_interval,
-				 offsetof(struct manager, sample_interval_usec),
+	/* Offset 0: the setter needs the manager, not the field. */
+	SD_BUS_WRITABLE_PROPERTY("SampleIntervalUSec", "t", property_get_sample_interval, property_set_sample_interval, 0,
 				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_PROPERTY("PageSize", "t", bus_property_get_u64, offsetof(struct manager, page_size),
 			SD_BUS_VTABLE_PROPERTY_CONST),
