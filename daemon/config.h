@@ -20,7 +20,9 @@
 
 #include "backend.h"
 
+#ifndef CONFIG_DEFAULT_PATH /* meson passes $sysconfdir/dirtyrate/dirtyrated.conf */
 #define CONFIG_DEFAULT_PATH "/etc/dirtyrate/dirtyrated.conf"
+#endif
 
 #define SAMPLE_INTERVAL_MIN_USEC (10 * USEC_PER_MSEC)
 #define SAMPLE_INTERVAL_MAX_USEC (3600 * USEC_PER_SEC)
