@@ -285,6 +285,10 @@ int tracked_new(struct manager *m, pid_t pid, enum track_origin origin, struct t
 	r = sd_event_add_io(m->event, &t->exit_source, t->pidfd, EPOLLIN, on_process_exit, t);
 	if (r < 0)
 		goto fail;
+	/* Exits first: a bus call queued behind an exit must not see the old object. */
+	r = sd_event_source_set_priority(t->exit_source, SD_EVENT_PRIORITY_IMPORTANT);
+	if (r < 0)
+		goto fail;
 
 	/* The baseline pass: clears what accumulated before we looked. */
 	r = tracked_sample(t);

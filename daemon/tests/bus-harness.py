@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Runs one D-Bus test against dirtyrated on its own private system-like bus.
 
-  bus-harness.py --daemon PATH --policy-dir DIR [--config-text TEXT] -- TEST [ARGS...]
+  bus-harness.py --daemon PATH --policy FILE... [--config-text TEXT] -- TEST [ARGS...]
 
 1. Writes a bus config derived from /usr/share/dbus-1/system.conf (same
    default-deny policy), minus what only the real system bus may do (<user>,
    <fork/>, pidfile, syslog, service helper and directories, /etc includes),
-   listening on a socket in a temporary directory and including DIR (our
-   policy file).
+   listening on a socket in a temporary directory and including a directory
+   with the --policy files (ours, plus any a test adds).
 2. Starts dbus-daemon, then dirtyrated with NOTIFY_SOCKET pointing at a socket
    of ours, and waits for READY=1 (the daemon's own readiness contract).
 3. Runs TEST with DBUS_SYSTEM_BUS_ADDRESS set and, for tests that need them:
@@ -58,7 +58,7 @@ def fail(msg):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--daemon", required=True)
-    ap.add_argument("--policy-dir", action="append", required=True)
+    ap.add_argument("--policy", action="append", required=True)
     ap.add_argument("--config-text", default=DEFAULT_CONFIG)
     ap.add_argument("test", nargs=argparse.REMAINDER)
     args = ap.parse_args()
@@ -73,10 +73,8 @@ def main():
     os.chmod(tmp, 0o755)  # tests run clients as nobody: the socket must be reachable
     policy = os.path.join(tmp, "policy.d")
     os.mkdir(policy)
-    for d in args.policy_dir:
-        for f in os.listdir(d):
-            if f.endswith(".conf"):
-                shutil.copy(os.path.join(d, f), policy)
+    for f in args.policy:
+        shutil.copy(f, policy)
     conf = os.path.join(tmp, "bus.conf")
     with open(conf, "w") as f:
         f.write(bus_config(os.path.join(tmp, "bus"), policy))

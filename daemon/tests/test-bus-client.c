@@ -4,7 +4,7 @@
  * bus-harness.py on a private bus; DBUS_SYSTEM_BUS_ADDRESS points at it).
  *
  *   test-bus-client track-child | object-manager | coalescing | pid-reuse |
- *                   errors | unprivileged
+ *                   errors | unprivileged | fake-polkit
  *
  * Waits are for signals or replies, bounded by a generous timeout that only
  * turns a hang into a failure.
@@ -518,6 +518,25 @@ static int test_coalescing(void) {
 	return 0;
 }
 
+struct racing_call {
+	bool replied;
+	char *error;	/* "Name: message", or NULL for success */
+};
+
+static int on_racing_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct racing_call *c = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e && asprintf(&c->error, "%s: %s", e->name, e->message ?: "") < 0)
+		abort();
+	c->replied = true;
+	return 0;
+}
+
+static bool racing_replied(void *userdata) {
+	return ((struct racing_call *) userdata)->replied;
+}
+
 static uint64_t want_start;
 static bool added_with_start(void *userdata) {
 	struct om_events *o = userdata;
@@ -547,8 +566,11 @@ static int test_pid_reuse(void) {
 	char path[PROCESS_PATH_MAX];
 	struct changes c = { .path = path };
 	struct om_events o = {};
-	pid_t a = -1, b = -1;
+	pid_t a = -1, b = -1, daemon = (pid_t) atoi(getenv("DIRTYRATED_PID") ?: "0");
 	uint64_t start_a = 0, start_b;
+	struct racing_call racing = {};
+
+	ASSERT_TRUE(daemon > 0);
 
 	watch_object_manager(bus, &o);
 	watch_changes(bus, &c);
@@ -563,9 +585,19 @@ static int test_pid_reuse(void) {
 		want_changes = 1;
 		wait_until(bus, enough_changes, &c, "a sample of A");
 
-		/* A dies; B takes its PID before the daemon hears of it. */
+		/*
+		 * A dies and B takes its PID while the daemon is stopped, so
+		 * that it wakes to A's exit, B's existence and our call at once.
+		 */
+		ASSERT_EQ(kill(daemon, SIGSTOP), 0);
 		kill_and_reap(a);
 		b = fork_with_pid(a);
+		if (b > 0) {
+			ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DEST, MANAGER_PATH, MANAGER, "GetProcess",
+							     on_racing_reply, &racing, "u", (uint32_t) b) >= 0);
+			ASSERT_TRUE(sd_bus_flush(bus) >= 0);
+		}
+		ASSERT_EQ(kill(daemon, SIGCONT), 0);
 		if (b == -EPERM || b == -ENOSYS || b == -EINVAL) {
 			printf("clone3(set_tid) unavailable (%s): cannot force PID reuse; skipping\n", strerror(-b));
 			return 77;
@@ -577,7 +609,9 @@ static int test_pid_reuse(void) {
 	start_b = start_usec_of(b);
 	ASSERT_TRUE(start_b != start_a);
 
-	/* Whatever the daemon has or has not processed yet, B is not A's object. */
+	/* The call that raced with A's exit: B is not A's object. */
+	wait_until(bus, racing_replied, &racing, "the racing GetProcess reply");
+	expect_error(racing.error, "org.dirtyrate1.Error.NotTracked", "GetProcess(reused PID, racing A's exit)");
 	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) b), "org.dirtyrate1.Error.NotTracked",
 		     "GetProcess(reused PID)");
 
@@ -710,6 +744,58 @@ static int test_unprivileged(void) {
 	return 0;
 }
 
+/*
+ * A stand-in for polkitd on the private bus: answers CheckAuthorization with
+ * what $DR_POLKIT_ANSWER_FILE says ("yes", "no" or "challenge") and logs
+ * "ACTION SUBJECT-KIND FLAGS" per request to stdout.
+ */
+static int fake_check_authorization(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+	const char *kind, *action, *cancel;
+	char answer[32] = "no";
+	uint32_t flags;
+	FILE *f;
+
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'r', "sa{sv}") > 0);
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &kind) > 0);
+	ASSERT_TRUE(sd_bus_message_skip(m, "a{sv}") >= 0);
+	ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &action) > 0);
+	ASSERT_TRUE(sd_bus_message_skip(m, "a{ss}") >= 0);
+	ASSERT_TRUE(sd_bus_message_read(m, "us", &flags, &cancel) > 0);
+
+	f = fopen(getenv("DR_POLKIT_ANSWER_FILE"), "re");
+	if (f) {
+		if (fgets(answer, sizeof(answer), f))
+			answer[strcspn(answer, "\n")] = 0;
+		fclose(f);
+	}
+	printf("%s %s %" PRIu32 " %s\n", action, kind, flags, answer);
+	return sd_bus_reply_method_return(m, "(bba{ss})", streq(answer, "yes"), streq(answer, "challenge"), 0);
+}
+
+static int run_fake_polkit(void) {
+	static const sd_bus_vtable vtable[] = {
+		SD_BUS_VTABLE_START(0),
+		SD_BUS_METHOD("CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})", fake_check_authorization, 0),
+		SD_BUS_VTABLE_END,
+	};
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+
+	ASSERT_TRUE(getenv("DR_POLKIT_ANSWER_FILE"));
+	ASSERT_TRUE(sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/PolicyKit1/Authority",
+					     "org.freedesktop.PolicyKit1.Authority", vtable, NULL) >= 0);
+	ASSERT_TRUE(sd_bus_request_name(bus, "org.freedesktop.PolicyKit1", 0) >= 0);
+	printf("ready\n");
+	for (;;) {
+		int r = sd_bus_process(bus, NULL);
+
+		if (r < 0)
+			FAIL("fake polkit: %s", strerror(-r));
+		if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
+			FAIL("fake polkit: sd_bus_wait failed");
+	}
+}
+
 int main(int argc, char *argv[]) {
 	static const struct {
 		const char *name;
@@ -721,6 +807,7 @@ int main(int argc, char *argv[]) {
 		{ "pid-reuse", test_pid_reuse },
 		{ "errors", test_errors },
 		{ "unprivileged", test_unprivileged },
+		{ "fake-polkit", run_fake_polkit },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -732,6 +819,6 @@ int main(int argc, char *argv[]) {
 				printf("ok %s\n", tests[i].name);
 			return r;
 		}
-	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged\n", argv[0]);
+	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|fake-polkit\n", argv[0]);
 	return EXIT_FAILURE;
 }
