@@ -114,26 +114,12 @@ static bool pid_exists(pid_t pid) {
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-/* The tracked object for pid, or NotTracked / NoSuchProcess. */
-static int find_tracked(struct manager *m, pid_t pid, struct tracked **ret, sd_bus_error *error) {
-	struct tracked *t = manager_find(m, pid);
-
-	if (t && !tracked_alive(t)) {
-		/* Exited, its exit event not dispatched yet: never hand out a stale object. */
-		manager_untrack(m, t, false, "exited");
-		t = NULL;
-	}
-	if (!t) {
-		if (!pid_exists(pid))
-			return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PROCESS, "No process with PID %d.", (int) pid);
-		return sd_bus_error_setf(error, BUS_ERROR_NOT_TRACKED, "Process %d is not tracked.", (int) pid);
-	}
-	*ret = t;
-	return 0;
+static int error_no_such_process(sd_bus_error *error, pid_t pid) {
+	return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PROCESS, "No process with PID %d.", (int) pid);
 }
 
-static int method_get_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	struct manager *m = userdata;
+/* Reads the PID argument and finds its object, or NotTracked / NoSuchProcess. */
+static int read_tracked(sd_bus_message *msg, struct manager *m, struct tracked **ret, sd_bus_error *error) {
 	struct tracked *t;
 	pid_t pid = 0;
 	int r;
@@ -141,7 +127,26 @@ static int method_get_process(sd_bus_message *msg, void *userdata, sd_bus_error 
 	r = read_pid(msg, &pid, error);
 	if (r < 0)
 		return r;
-	r = find_tracked(m, pid, &t, error);
+	t = manager_find(m, pid);
+	if (t && !tracked_alive(t)) {
+		/* Exited, its exit event not dispatched yet: never hand out a stale object. */
+		manager_untrack(m, t, false, "exited");
+		t = NULL;
+	}
+	if (!t) {
+		if (!pid_exists(pid))
+			return error_no_such_process(error, pid);
+		return sd_bus_error_setf(error, BUS_ERROR_NOT_TRACKED, "Process %d is not tracked.", (int) pid);
+	}
+	*ret = t;
+	return 0;
+}
+
+static int method_get_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	struct tracked *t;
+	int r;
+
+	r = read_tracked(msg, userdata, &t, error);
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(msg, "o", t->path);
@@ -161,7 +166,7 @@ static int track_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
 	r = manager_track(m, pid, TRACK_ORIGIN_API, &t);
 	if (r == -ESRCH)
-		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PROCESS, "No process with PID %d.", (int) pid);
+		return error_no_such_process(error, pid);
 	if (r == -EOPNOTSUPP)
 		return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
 					 "Process %d is a kernel thread: it has no user memory to measure.", (int) pid);
@@ -177,13 +182,9 @@ static int method_track_process(sd_bus_message *msg, void *userdata, sd_bus_erro
 static int untrack_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 	struct manager *m = userdata;
 	struct tracked *t;
-	pid_t pid = 0;
 	int r;
 
-	r = read_pid(msg, &pid, error);
-	if (r < 0)
-		return r;
-	r = find_tracked(m, pid, &t, error);
+	r = read_tracked(msg, m, &t, error);
 	if (r < 0)
 		return r;
 	manager_untrack(m, t, true, "UntrackProcess() called");

@@ -43,11 +43,13 @@ static int parse_number_with_suffix(const char *s, uint64_t *ret_value, const ch
 	return 0;
 }
 
-int parse_time_usec(const char *s, uint64_t *ret) {
-	static const struct { const char *suffix; uint64_t usec; } units[] = {
-		{ "", USEC_PER_SEC }, { "s", USEC_PER_SEC }, { "ms", USEC_PER_MSEC }, { "us", 1 },
-		{ "min", 60 * USEC_PER_SEC }, { "h", 3600 * USEC_PER_SEC },
-	};
+struct unit_factor {
+	const char *suffix;
+	uint64_t factor;
+};
+
+/* "<digits><suffix>" with a suffix from the table; overflow is -ERANGE. */
+static int parse_with_units(const char *s, const struct unit_factor *units, size_t n_units, uint64_t *ret) {
 	const char *suffix;
 	uint64_t v;
 	int r;
@@ -55,30 +57,7 @@ int parse_time_usec(const char *s, uint64_t *ret) {
 	r = parse_number_with_suffix(s, &v, &suffix);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < ELEMENTSOF(units); i++)
-		if (streq(suffix, units[i].suffix)) {
-			if (v > UINT64_MAX / units[i].usec)
-				return -ERANGE;
-			*ret = v * units[i].usec;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-int parse_size_bytes(const char *s, uint64_t *ret) {
-	static const struct { const char *suffix; uint64_t factor; } units[] = {
-		{ "", 1 }, { "B", 1 }, { "K", 1024 }, { "KB", 1024 },
-		{ "M", 1024 * 1024 }, { "MB", 1024 * 1024 },
-		{ "G", 1024 * 1024 * 1024 }, { "GB", 1024 * 1024 * 1024 },
-	};
-	const char *suffix;
-	uint64_t v;
-	int r;
-
-	r = parse_number_with_suffix(s, &v, &suffix);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ELEMENTSOF(units); i++)
+	for (size_t i = 0; i < n_units; i++)
 		if (streq(suffix, units[i].suffix)) {
 			if (v > UINT64_MAX / units[i].factor)
 				return -ERANGE;
@@ -86,6 +65,25 @@ int parse_size_bytes(const char *s, uint64_t *ret) {
 			return 0;
 		}
 	return -EINVAL;
+}
+
+int parse_time_usec(const char *s, uint64_t *ret) {
+	static const struct unit_factor units[] = {
+		{ "", USEC_PER_SEC }, { "s", USEC_PER_SEC }, { "ms", USEC_PER_MSEC }, { "us", 1 },
+		{ "min", 60 * USEC_PER_SEC }, { "h", 3600 * USEC_PER_SEC },
+	};
+
+	return parse_with_units(s, units, ELEMENTSOF(units), ret);
+}
+
+int parse_size_bytes(const char *s, uint64_t *ret) {
+	static const struct unit_factor units[] = {
+		{ "", 1 }, { "B", 1 }, { "K", 1024 }, { "KB", 1024 },
+		{ "M", 1024 * 1024 }, { "MB", 1024 * 1024 },
+		{ "G", 1024 * 1024 * 1024 }, { "GB", 1024 * 1024 * 1024 },
+	};
+
+	return parse_with_units(s, units, ELEMENTSOF(units), ret);
 }
 
 enum section { SECTION_NONE, SECTION_DAEMON, SECTION_TRACK };

@@ -143,13 +143,20 @@ int cgroup_path_get_unit(const char *path, char **ret) {
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* A file of the pinned process; ENOENT there means the process is gone. */
+static int read_proc_file(int procfd, const char *name, char **ret) {
+	int r = read_full_file_at(procfd, name, ret, NULL);
+
+	return r == -ENOENT ? -ESRCH : r;
+}
+
 int proc_read_stat(int procfd, struct proc_stat *ret) {
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = read_full_file_at(procfd, "stat", &text, NULL);
+	r = read_proc_file(procfd, "stat", &text);
 	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
+		return r;
 	return proc_stat_parse(text, ret);
 }
 
@@ -157,9 +164,9 @@ int proc_read_euid(int procfd, uid_t *ret) {
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = read_full_file_at(procfd, "status", &text, NULL);
+	r = read_proc_file(procfd, "status", &text);
 	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
+		return r;
 	return proc_status_parse_euid(text, ret);
 }
 
@@ -167,9 +174,9 @@ int proc_read_cgroup(int procfd, char **ret) {
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = read_full_file_at(procfd, "cgroup", &text, NULL);
+	r = read_proc_file(procfd, "cgroup", &text);
 	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
+		return r;
 	return proc_cgroup_parse(text, ret);
 }
 

@@ -81,10 +81,9 @@ static int replace_string(char **field, const char *value) {
 	return 0;
 }
 
-int tracked_refresh_facts(struct tracked *t) {
-	_cleanup_free_ char *cgroup = NULL, *unit = NULL;
+/* comm and RSS, which the stat file carries and every pass refreshes. */
+static int tracked_refresh_stat(struct tracked *t) {
 	struct proc_stat st;
-	uid_t uid;
 	int r;
 
 	r = proc_read_stat(t->procfd, &st);
@@ -94,6 +93,17 @@ int tracked_refresh_facts(struct tracked *t) {
 	if (r < 0)
 		return r;
 	t->resident_bytes = st.rss_pages * t->manager->page_size;
+	return 0;
+}
+
+int tracked_refresh_facts(struct tracked *t) {
+	_cleanup_free_ char *cgroup = NULL, *unit = NULL;
+	uid_t uid;
+	int r;
+
+	r = tracked_refresh_stat(t);
+	if (r < 0)
+		return r;
 
 	r = proc_read_euid(t->procfd, &uid);
 	if (r < 0)
@@ -172,16 +182,11 @@ int tracked_sample(struct tracked *t) {
 	struct manager *m = t->manager;
 	_cleanup_(mem_ranges_done) struct mem_ranges ranges = {};
 	struct sample s = {};
-	struct proc_stat st;
 	int r;
 
-	r = proc_read_stat(t->procfd, &st);
+	r = tracked_refresh_stat(t);
 	if (r < 0)
 		return r;
-	r = replace_string(&t->comm, st.comm);
-	if (r < 0)
-		return r;
-	t->resident_bytes = st.rss_pages * m->page_size;
 
 	r = read_writable_ranges(t, &ranges);
 	if (r < 0)

@@ -98,30 +98,31 @@ static const char *track(sd_bus *bus, pid_t pid, char *path_buf) {
 	return path_buf;
 }
 
-static uint64_t get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop) {
+static void get_trivial(sd_bus *bus, const char *path, const char *iface, const char *prop, char type, void *ret) {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, type, ret) < 0)
+		FAIL("Get %s.%s: %s", iface, prop, e.message);
+}
+
+static uint64_t get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop) {
 	uint64_t v;
 
-	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, 't', &v) < 0)
-		FAIL("Get %s.%s: %s", iface, prop, e.message);
+	get_trivial(bus, path, iface, prop, 't', &v);
 	return v;
 }
 
 static uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *prop) {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
 	uint32_t v;
 
-	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, 'u', &v) < 0)
-		FAIL("Get %s.%s: %s", iface, prop, e.message);
+	get_trivial(bus, path, iface, prop, 'u', &v);
 	return v;
 }
 
 static double get_double(sd_bus *bus, const char *path, const char *prop) {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
 	double v;
 
-	if (sd_bus_get_property_trivial(bus, DEST, path, PROCESS, prop, &e, 'd', &v) < 0)
-		FAIL("Get %s: %s", prop, e.message);
+	get_trivial(bus, path, PROCESS, prop, 'd', &v);
 	return v;
 }
 
