@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Runs one D-Bus test against dirtyrated on its own private system-like bus.
 
-  bus-harness.py --daemon PATH --policy FILE... [--config-text TEXT] -- TEST [ARGS...]
+  bus-harness.py --daemon PATH --policy FILE... [--config-text TEXT] [--as-nobody] -- TEST [ARGS...]
 
 1. Writes a bus config derived from /usr/share/dbus-1/system.conf (same
    default-deny policy), minus what only the real system bus may do (<user>,
@@ -60,6 +60,9 @@ def main():
     ap.add_argument("--daemon", required=True)
     ap.add_argument("--policy", action="append", required=True)
     ap.add_argument("--config-text", default=DEFAULT_CONFIG)
+    ap.add_argument("--as-nobody", action="store_true",
+                    help="run TEST as nobody, from a copy in the (world-readable) temporary directory, "
+                         "since the build tree may sit under a directory nobody cannot enter")
     ap.add_argument("test", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     test = args.test[1:] if args.test[:1] == ["--"] else args.test
@@ -126,6 +129,11 @@ def main():
 
         env.update(DIRTYRATED_PID=str(daemon.pid), DIRTYRATED_CONFIG=config, DIRTYRATED_LOG=log_path,
                    DIRTYRATED_NOTIFY_LOG=notify_log_path)
+        if args.as_nobody:
+            copy = os.path.join(tmp, os.path.basename(test[0]))
+            shutil.copy(test[0], copy)
+            os.chmod(copy, 0o755)
+            test = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", copy] + test[1:]
         rc = subprocess.run(test, env=env).returncode
 
         if daemon.poll() is not None:
