@@ -6,7 +6,11 @@
 #include "util.h"
 
 #define POLKIT_FLAG_ALLOW_USER_INTERACTION 1u
-#define POLKIT_TIMEOUT_USEC (25 * USEC_PER_SEC)
+/* An interactive check waits for a human; it does not block the loop. */
+#define POLKIT_ASYNC_TIMEOUT_USEC (120 * USEC_PER_SEC)
+/* The setter's check blocks the event loop: keep it well under half of the
+ * unit's WatchdogSec=30s. Without interaction polkit answers at once. */
+#define POLKIT_SYNC_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
 /* 1: root; 0: someone else; <0: cannot tell. */
 static int sender_is_root(sd_bus_message *m) {
@@ -137,7 +141,7 @@ int bus_authorize_async(sd_bus_message *m, const char *action, sd_bus_message_ha
 		return -ENOMEM;
 	}
 
-	r = sd_bus_call_async(sd_bus_message_get_bus(m), &slot, call, on_polkit_reply, a, POLKIT_TIMEOUT_USEC);
+	r = sd_bus_call_async(sd_bus_message_get_bus(m), &slot, call, on_polkit_reply, a, POLKIT_ASYNC_TIMEOUT_USEC);
 	if (r < 0) {
 		pending_auth_free(a);
 		return r;
@@ -162,7 +166,7 @@ int bus_authorize_sync(sd_bus_message *m, const char *action, sd_bus_error *erro
 	r = new_check_authorization(m, action, false, &call);
 	if (r < 0)
 		return r;
-	r = sd_bus_call(sd_bus_message_get_bus(m), call, POLKIT_TIMEOUT_USEC, &call_error, &reply);
+	r = sd_bus_call(sd_bus_message_get_bus(m), call, POLKIT_SYNC_TIMEOUT_USEC, &call_error, &reply);
 	if (r < 0) {
 		if (!sd_bus_error_is_set(&call_error))
 			(void) sd_bus_error_set_errno(&call_error, r);

@@ -100,18 +100,19 @@ int bus_process_register(struct manager *m) {
 }
 
 int bus_process_emit_sampled(struct tracked *t) {
-	if (!t->manager->bus)
+	if (!t->manager->bus || !t->announced)
 		return 0;
 	return sd_bus_emit_properties_changed(t->manager->bus, t->path, PROCESS_INTERFACE, SAMPLED_PROPERTIES, NULL);
 }
 
 int bus_process_emit_backend_changed(struct tracked *t) {
-	if (!t->manager->bus)
+	if (!t->manager->bus || !t->announced)
 		return 0;
 	return sd_bus_emit_properties_changed(t->manager->bus, t->path, PROCESS_INTERFACE, "Backend", NULL);
 }
 
 int bus_process_emit_added(struct tracked *t) {
+	t->announced = true;
 	if (!t->manager->bus)
 		return 0;
 	return sd_bus_emit_object_added(t->manager->bus, t->path);

@@ -33,6 +33,7 @@ struct tracked {
 	int pidfd, procfd;
 	sd_event_source *exit_source;
 	char path[PROCESS_PATH_MAX];
+	bool announced;			/* InterfacesAdded sent: signals may follow */
 
 	enum track_origin origin;
 	enum backend backend;
