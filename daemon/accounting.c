@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <math.h>
+
+#include "accounting.h"
+
+void proc_stats_init(struct proc_stats *s) {
+	*s = (struct proc_stats) {
+		.dirty_bytes_per_sec = NAN,
+		.dirty_avgs = { .avg10 = NAN, .avg60 = NAN, .avg300 = NAN },
+		.write_faults_per_sec = NAN,
+	};
+}
+
+static void rate_avgs_invalidate(struct rate_avgs *a) {
+	*a = (struct rate_avgs) { .avg10 = NAN, .avg60 = NAN, .avg300 = NAN };
+}
+
+int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t page_size) {
+	uint64_t write_faults = 0, dt, dirty_bytes;
+	bool disturbed = false, have_dirty, faults_valid = false;
+
+	/* Fault counters: deltas survive wraps and map-entry resets. */
+	if (in->have_faults) {
+		if (s->have_fault_baseline) {
+			write_faults = counter_delta(s->last_faults.wp_faults, in->faults.wp_faults) +
+				counter_delta(s->last_faults.np_write_faults, in->faults.np_write_faults);
+			uint64_t clears = counter_delta(s->last_faults.clears_foreign, in->faults.clears_foreign);
+
+			s->write_faults_total += write_faults;
+			s->foreign_clears += clears;
+			disturbed = clears > 0;
+			faults_valid = true;
+		}
+		s->last_faults = in->faults;
+		s->have_fault_baseline = true;
+	} else {
+		/* The source went away (or never was): restart from a fresh baseline. */
+		s->have_fault_baseline = false;
+		s->write_faults_per_sec = NAN;
+	}
+
+	if (!s->have_baseline) {
+		s->have_baseline = true;
+		s->last_usec = in->now_usec;
+		s->pending_pages = 0;
+		return 0;
+	}
+
+	/*
+	 * CLOCK_BOOTTIME never goes back, but a pass that finishes within the
+	 * same microsecond, or a caller feeding an older time, gives no
+	 * interval: keep what was counted for the next one.
+	 */
+	if (in->now_usec <= s->last_usec) {
+		if (in->have_dirty)
+			s->pending_pages += in->dirty_pages;
+		return 0;
+	}
+	dt = in->now_usec - s->last_usec;
+	s->last_usec = in->now_usec;
+
+	s->write_faults_per_sec = faults_valid ? rate_per_sec(write_faults, dt) : NAN;
+
+	have_dirty = in->have_dirty;
+	if (have_dirty)
+		dirty_bytes = (in->dirty_pages + s->pending_pages) * page_size;
+	else if (faults_valid) {
+		dirty_bytes = write_faults * page_size; /* faults-only estimate */
+		have_dirty = true;
+	} else
+		dirty_bytes = 0;
+	s->pending_pages = 0;
+
+	s->last_sample_disturbed = disturbed;
+	if (!have_dirty) {
+		s->dirty_bytes_per_sec = NAN;
+		rate_avgs_invalidate(&s->dirty_avgs);
+		return 1;
+	}
+
+	s->dirtied_bytes_total += dirty_bytes;
+	if (disturbed) {
+		s->dirty_bytes_per_sec = NAN;
+		return 1;
+	}
+
+	s->dirty_bytes_per_sec = rate_per_sec(dirty_bytes, dt);
+	rate_avgs_update(&s->dirty_avgs, s->dirty_bytes_per_sec, dt);
+	return 1;
+}
+
+void proc_stats_rebaseline(struct proc_stats *s) {
+	s->have_baseline = false;
+	s->have_fault_baseline = false;
+	s->pending_pages = 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Turns one process's successive samples (dirty pages since the last pass,
+ * fault counters now) into the numbers the Process object publishes.
+ * Pure arithmetic: no I/O, so every rule below is unit-tested.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fault-source.h"
+#include "rate.h"
+
+struct sample {
+	uint64_t now_usec;		/* CLOCK_BOOTTIME when the pass finished */
+	bool have_dirty;		/* a soft-dirty backend counted dirty_pages */
+	uint64_t dirty_pages;		/* pages found dirty (and cleared) by this pass */
+	bool have_faults;		/* the fault source returned counters */
+	struct fault_counts faults;
+};
+
+struct proc_stats {
+	bool have_baseline;
+	uint64_t last_usec;
+	uint64_t pending_pages;		/* counted in passes whose interval had no length */
+
+	bool have_fault_baseline;
+	struct fault_counts last_faults;
+
+	/* Published. NAN means "not measured": see the README. */
+	double dirty_bytes_per_sec;
+	struct rate_avgs dirty_avgs;
+	uint64_t dirtied_bytes_total;
+	double write_faults_per_sec;
+	uint64_t write_faults_total;
+	uint64_t foreign_clears;
+	bool last_sample_disturbed;
+};
+
+void proc_stats_init(struct proc_stats *s);
+
+/*
+ * Folds one sample in. The first sample is the baseline: what it counted
+ * accumulated before tracking started and is dropped. With have_dirty false
+ * and fault counters present (faults-only), write faults × page size stand in
+ * for dirty bytes (an estimate). An interval in which someone else cleared the
+ * process's soft-dirty bits is "disturbed": its dirty count is only a lower
+ * bound, so DirtyBytesPerSec is NAN for it and the averages are left alone
+ * rather than pulled down. Returns 1 when the interval produced rates, 0 when
+ * it only set the baseline or had no length.
+ */
+int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t page_size);
+
+/*
+ * Forgets the time and fault baselines (not the totals or the last rates):
+ * the next sample starts a new interval. Used when a process's backend or
+ * address space changed (fallback, exec) so no interval spans both.
+ */
+void proc_stats_rebaseline(struct proc_stats *s);

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <fcntl.h>
+#include <stdarg.h>
+
+#include "config.h"
+#include "util.h"
+
+void config_init_default(struct config *c) {
+	*c = (struct config) {
+		.sample_interval_usec = USEC_PER_SEC,
+		.rescan_interval_usec = 10 * USEC_PER_SEC,
+		.backend = BACKEND_AUTO,
+	};
+}
+
+static void track_rule_done(struct track_rule *r) {
+	free(r->unit);
+	free(r->cgroup);
+	free(r->comm);
+	free(r->exe);
+}
+
+void config_done(struct config *c) {
+	for (size_t i = 0; i < c->n_rules; i++)
+		track_rule_done(&c->rules[i]);
+	free(c->rules);
+	*c = (struct config) {};
+}
+
+static int parse_number_with_suffix(const char *s, uint64_t *ret_value, const char **ret_suffix) {
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t) (*p - '0');
+	}
+	*ret_value = v;
+	*ret_suffix = p;
+	return 0;
+}
+
+struct unit_factor {
+	const char *suffix;
+	uint64_t factor;
+};
+
+/* "<digits><suffix>" with a suffix from the table; overflow is -ERANGE. */
+static int parse_with_units(const char *s, const struct unit_factor *units, size_t n_units, uint64_t *ret) {
+	const char *suffix;
+	uint64_t v;
+	int r;
+
+	r = parse_number_with_suffix(s, &v, &suffix);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_units; i++)
+		if (streq(suffix, units[i].suffix)) {
+			if (v > UINT64_MAX / units[i].factor)
+				return -ERANGE;
+			*ret = v * units[i].factor;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int parse_time_usec(const char *s, uint64_t *ret) {
+	static const struct unit_factor units[] = {
+		{ "", USEC_PER_SEC }, { "s", USEC_PER_SEC }, { "ms", USEC_PER_MSEC }, { "us", 1 },
+		{ "min", 60 * USEC_PER_SEC }, { "h", 3600 * USEC_PER_SEC },
+	};
+
+	return parse_with_units(s, units, ELEMENTSOF(units), ret);
+}
+
+int parse_size_bytes(const char *s, uint64_t *ret) {
+	static const struct unit_factor units[] = {
+		{ "", 1 }, { "B", 1 }, { "K", 1024 }, { "KB", 1024 },
+		{ "M", 1024 * 1024 }, { "MB", 1024 * 1024 },
+		{ "G", 1024 * 1024 * 1024 }, { "GB", 1024 * 1024 * 1024 },
+	};
+
+	return parse_with_units(s, units, ELEMENTSOF(units), ret);
+}
+
+enum section { SECTION_NONE, SECTION_DAEMON, SECTION_TRACK };
+
+struct parser {
+	const char *name;
+	unsigned line;
+	char *error;
+	enum section section;
+	unsigned seen;		/* bit per key of the current section: duplicates are errors */
+	bool seen_daemon;
+	struct config cfg;
+};
+
+static int fail(struct parser *p, const char *format, ...) _printf_(2, 3);
+static int fail(struct parser *p, const char *format, ...) {
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	if (vasprintf(&msg, format, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+
+	if (asprintf(&p->error, "%s:%u: %s", p->name, p->line, msg ?: "out of memory") < 0)
+		p->error = NULL;
+	return -EINVAL;
+}
+
+static int mark_seen(struct parser *p, unsigned bit, const char *key) {
+	if (p->seen & (1u << bit))
+		return fail(p, "duplicate key %s in this section", key);
+	p->seen |= 1u << bit;
+	return 0;
+}
+
+static int set_string(struct parser *p, char **field, const char *value) {
+	*field = strdup(value);
+	return *field ? 0 : -ENOMEM;
+}
+
+static int parse_daemon_key(struct parser *p, const char *key, const char *value) {
+	static const char *const keys[] = { "SampleIntervalSec", "RescanIntervalSec", "Backend" };
+	uint64_t usec;
+	int r;
+
+	for (unsigned i = 0; i < ELEMENTSOF(keys); i++)
+		if (streq(key, keys[i])) {
+			r = mark_seen(p, i, key);
+			if (r < 0)
+				return r;
+			break;
+		}
+
+	if (streq(key, "SampleIntervalSec") || streq(key, "RescanIntervalSec")) {
+		if (parse_time_usec(value, &usec) < 0)
+			return fail(p, "invalid time '%s' for %s (expected e.g. 1s, 500ms, 2min)", value, key);
+		if (usec < SAMPLE_INTERVAL_MIN_USEC || usec > SAMPLE_INTERVAL_MAX_USEC)
+			return fail(p, "%s=%s is out of range (10ms to 1h)", key, value);
+		if (streq(key, "SampleIntervalSec"))
+			p->cfg.sample_interval_usec = usec;
+		else
+			p->cfg.rescan_interval_usec = usec;
+		return 0;
+	}
+
+	if (streq(key, "Backend")) {
+		if (backend_from_string(value, &p->cfg.backend) < 0)
+			return fail(p, "unknown Backend=%s (expected auto, pagemap-ioctl, clear-refs or faults-only)", value);
+		return 0;
+	}
+
+	return fail(p, "unknown key %s in [Daemon]", key);
+}
+
+static int parse_track_key(struct parser *p, const char *key, const char *value) {
+	static const char *const keys[] = { "Unit", "CGroup", "Comm", "Exe", "UID", "MinResidentBytes" };
+	struct track_rule *rule = &p->cfg.rules[p->cfg.n_rules - 1];
+	unsigned i;
+	int r;
+
+	for (i = 0; i < ELEMENTSOF(keys); i++)
+		if (streq(key, keys[i]))
+			break;
+	if (i == ELEMENTSOF(keys))
+		return fail(p, "unknown key %s in [Track] (expected Unit, CGroup, Comm, Exe, UID or MinResidentBytes)", key);
+	r = mark_seen(p, i, key);
+	if (r < 0)
+		return r;
+
+	switch (i) {
+	case 0:
+		return set_string(p, &rule->unit, value);
+	case 1:
+		if (value[0] != '/')
+			return fail(p, "CGroup=%s is not an absolute cgroup path", value);
+		return set_string(p, &rule->cgroup, value);
+	case 2:
+		return set_string(p, &rule->comm, value);
+	case 3:
+		return set_string(p, &rule->exe, value);
+	case 4: {
+		uint32_t uid;
+
+		if (safe_atou32(value, &uid) < 0 || uid == UINT32_MAX)
+			return fail(p, "invalid UID=%s (expected a number)", value);
+		rule->have_uid = true;
+		rule->uid = uid;
+		return 0;
+	}
+	default:
+		if (parse_size_bytes(value, &rule->min_resident_bytes) < 0)
+			return fail(p, "invalid size '%s' for MinResidentBytes (expected e.g. 4096, 64K, 1G)", value);
+		return 0;
+	}
+}
+
+static bool track_rule_empty(const struct track_rule *r) {
+	return !r->unit && !r->cgroup && !r->comm && !r->exe && !r->have_uid && r->min_resident_bytes == 0;
+}
+
+/* A rule without conditions would track every process on the machine. */
+static int finish_section(struct parser *p) {
+	if (p->section == SECTION_TRACK && track_rule_empty(&p->cfg.rules[p->cfg.n_rules - 1])) {
+		p->line = p->cfg.rules[p->cfg.n_rules - 1].line;
+		return fail(p, "[Track] section has no conditions; it would track every process");
+	}
+	return 0;
+}
+
+static int parse_section(struct parser *p, char *line) {
+	size_t len = strlen(line);
+	int r;
+
+	if (line[len - 1] != ']')
+		return fail(p, "section header without closing ']'");
+	line[len - 1] = 0;
+
+	r = finish_section(p);
+	if (r < 0)
+		return r;
+	p->seen = 0;
+
+	if (streq(line + 1, "Daemon")) {
+		if (p->seen_daemon)
+			return fail(p, "duplicate [Daemon] section");
+		p->seen_daemon = true;
+		p->section = SECTION_DAEMON;
+		return 0;
+	}
+	if (streq(line + 1, "Track")) {
+		struct track_rule *rules = realloc(p->cfg.rules, (p->cfg.n_rules + 1) * sizeof(*rules));
+
+		if (!rules)
+			return -ENOMEM;
+		p->cfg.rules = rules;
+		p->cfg.rules[p->cfg.n_rules++] = (struct track_rule) { .line = p->line };
+		p->section = SECTION_TRACK;
+		return 0;
+	}
+	return fail(p, "unknown section [%s] (expected [Daemon] or [Track])", line + 1);
+}
+
+static int parse_line(struct parser *p, char *raw) {
+	char *line = strstrip(raw), *eq, *key, *value;
+
+	if (!*line || *line == '#' || *line == ';')
+		return 0;
+	if (*line == '[')
+		return parse_section(p, line);
+
+	eq = strchr(line, '=');
+	if (!eq)
+		return fail(p, "expected KEY=VALUE, a [Section] or a # comment");
+	*eq = 0;
+	key = strstrip(line);
+	value = strstrip(eq + 1);
+	if (!*key)
+		return fail(p, "missing key before '='");
+	if (!*value)
+		return fail(p, "empty value for %s", key);
+
+	switch (p->section) {
+	case SECTION_DAEMON:
+		return parse_daemon_key(p, key, value);
+	case SECTION_TRACK:
+		return parse_track_key(p, key, value);
+	default:
+		return fail(p, "%s= outside of a section (put it under [Daemon] or [Track])", key);
+	}
+}
+
+int config_parse(const char *text, const char *name, struct config *ret, char **ret_error) {
+	_cleanup_free_ char *copy = strdup(text);
+	struct parser p = { .name = name };
+	char *line, *next;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	config_init_default(&p.cfg);
+
+	for (line = copy; line && r >= 0; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		p.line++;
+		r = parse_line(&p, line);
+	}
+	if (r >= 0)
+		r = finish_section(&p);
+
+	if (r < 0) {
+		config_done(&p.cfg);
+		if (r == -ENOMEM && !p.error)
+			return -ENOMEM;
+		*ret_error = TAKE_PTR(p.error);
+		return r;
+	}
+
+	*ret = p.cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct config *ret, bool *ret_missing, char **ret_error) {
+	_cleanup_free_ char *text = NULL;
+	size_t size;
+	int r;
+
+	r = read_full_file_at(AT_FDCWD, path, &text, &size);
+	if (r == -ENOENT) {
+		config_init_default(ret);
+		*ret_missing = true;
+		return 0;
+	}
+	if (r < 0) {
+		if (asprintf(ret_error, "%s: cannot read: %s", path, strerror(-r)) < 0)
+			return -ENOMEM;
+		return r;
+	}
+	if (strlen(text) != size) {
+		if (asprintf(ret_error, "%s: contains a NUL byte; not a text file", path) < 0)
+			return -ENOMEM;
+		return -EINVAL;
+	}
+
+	*ret_missing = false;
+	return config_parse(text, path, ret, ret_error);
+}

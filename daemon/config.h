@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * /etc/dirtyrate/dirtyrated.conf: an INI file (format in README.md).
+ *
+ *   [Daemon]
+ *   SampleIntervalSec=1s
+ *   RescanIntervalSec=10s
+ *   Backend=auto
+ *
+ *   [Track]              # one section per rule; a process matching every
+ *   Unit=postgresql*.service   # condition of any rule is tracked
+ *   MinResidentBytes=64M
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "backend.h"
+
+#ifndef CONFIG_DEFAULT_PATH /* meson passes $sysconfdir/dirtyrate/dirtyrated.conf */
+#define CONFIG_DEFAULT_PATH "/etc/dirtyrate/dirtyrated.conf"
+#endif
+
+#define SAMPLE_INTERVAL_MIN_USEC (10 * USEC_PER_MSEC)
+#define SAMPLE_INTERVAL_MAX_USEC (3600 * USEC_PER_SEC)
+
+struct track_rule {
+	unsigned line;		/* of the [Track] header, for logs */
+	char *unit;		/* glob over the systemd unit */
+	char *cgroup;		/* cgroup path prefix, on a component boundary */
+	char *comm;		/* glob */
+	char *exe;		/* glob */
+	bool have_uid;
+	uid_t uid;		/* effective UID */
+	uint64_t min_resident_bytes;
+};
+
+struct config {
+	uint64_t sample_interval_usec;
+	uint64_t rescan_interval_usec;
+	enum backend backend;
+	struct track_rule *rules;
+	size_t n_rules;
+};
+
+/* The built-in default: 1 s samples, 10 s rescans, best backend, no rules. */
+void config_init_default(struct config *c);
+void config_done(struct config *c);
+
+/*
+ * Parses config text; 'name' is used in messages. On failure returns
+ * -EINVAL and *ret_error = "NAME:LINE: what is wrong"; *ret is untouched.
+ */
+int config_parse(const char *text, const char *name, struct config *ret, char **ret_error);
+
+/*
+ * Loads a file. A missing file yields the built-in default (returns 0 and
+ * sets *ret_missing); an unreadable one is an error like a bad one.
+ */
+int config_load(const char *path, struct config *ret, bool *ret_missing, char **ret_error);
+
+/* Time values: "1", "1s", "500ms", "250000us", "2min", "1h". */
+int parse_time_usec(const char *s, uint64_t *ret);
+/* Sizes: "4096", "64K", "1M", "2G" (powers of 1024), optional trailing "B". */
+int parse_size_bytes(const char *s, uint64_t *ret);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* dirtyrated: publishes per-process memory dirty rates on the system bus. */
+#include <getopt.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "manager.h"
+#include "util.h"
+
+static const char *arg_config = CONFIG_DEFAULT_PATH;
+static const char *arg_bus_address = NULL;
+
+static void help(void) {
+	printf("%s [OPTIONS...]\n\n"
+	       "Publishes how fast processes dirty their memory as org.dirtyrate1 on the system bus.\n\n"
+	       "  -h --help               Show this help\n"
+	       "     --version            Show the version\n"
+	       "     --config=PATH        Configuration file (default: %s)\n"
+	       "     --bus-address=ADDR   Connect to this bus instead of the system bus\n"
+	       "                          (DBUS_SYSTEM_BUS_ADDRESS is honoured too)\n"
+	       "     --debug              Log debug messages\n",
+	       program_invocation_short_name, CONFIG_DEFAULT_PATH);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+	enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_BUS_ADDRESS, ARG_DEBUG };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "config", required_argument, NULL, ARG_CONFIG },
+		{ "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+		{ "debug", no_argument, NULL, ARG_DEBUG },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			puts(PROJECT_VERSION);
+			return 0;
+		case ARG_CONFIG:
+			if (isempty(optarg))
+				return log_error_errno(EINVAL, "--config= needs a path.");
+			arg_config = optarg;
+			break;
+		case ARG_BUS_ADDRESS:
+			if (isempty(optarg))
+				return log_error_errno(EINVAL, "--bus-address= needs an address.");
+			arg_bus_address = optarg;
+			break;
+		case ARG_DEBUG:
+			log_set_max_level(LOG_DEBUG);
+			break;
+		default:
+			return -EINVAL;
+		}
+
+	if (optind < argc)
+		return log_error_errno(EINVAL, "%s takes no positional arguments.", program_invocation_short_name);
+	return 1;
+}
+
+int main(int argc, char *argv[]) {
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	int r;
+
+	r = parse_argv(argc, argv);
+	if (r <= 0)
+		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+	r = manager_new(arg_config, arg_bus_address, &m);
+	if (r < 0)
+		goto finish;
+	r = manager_start(m);
+	if (r < 0)
+		goto finish;
+
+	r = manager_run(m);
+	if (r < 0)
+		log_error_errno(r, "Event loop failed: %m");
+	else
+		log_info("Exiting.");
+
+finish:
+	(void) sd_notify(false, r < 0 ? "STATUS=Failed." : "STOPPING=1\nSTATUS=Shutting down.");
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Rate arithmetic: PSI-style exponential moving averages over 10 s, 60 s and
+ * 300 s windows, and deltas of monotonic counters that may wrap or reset.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rate_avgs {
+	double avg10, avg60, avg300;
+	bool primed;		/* false until the first interval was folded in */
+};
+
+/*
+ * Folds one interval of length dt_usec whose mean rate was 'rate' into the
+ * averages: avg = avg * e + rate * (1 - e), e = exp(-dt / window), as
+ * kernel/sched/psi.c does, but with the real interval length so late timers
+ * and long gaps (suspend, SIGSTOP) weigh what they lasted. The first interval
+ * seeds all three averages, so a new process does not ramp up from zero.
+ * dt_usec == 0 is ignored.
+ */
+void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec);
+
+/*
+ * Increase of a monotonic counter from 'old' to 'new'. A smaller new value is
+ * either a wrap of the 64-bit counter (old was within COUNTER_WRAP_MARGIN of
+ * UINT64_MAX: the modular difference is the increase) or, far more likely, a
+ * reset (the source was recreated, e.g. an LRU map entry was evicted and
+ * started again from 0): then the new value is all that was counted since.
+ */
+#define COUNTER_WRAP_MARGIN (UINT64_C(1) << 32)
+
+uint64_t counter_delta(uint64_t old, uint64_t new);
+
+/* Bytes per second over dt_usec; NAN when dt_usec is 0. */
+double rate_per_sec(uint64_t amount, uint64_t dt_usec);

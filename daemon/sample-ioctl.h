@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pagemap-ioctl backend's sample pass: PAGEMAP_SD_GET_AND_CLEAR over every
+ * writable range (kernel/README.md has the contract). The ioctl is called
+ * through a function pointer so tests feed canned results.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <dirtyrate/pagemap-sd.h>
+
+#include "proc-maps.h"
+
+/* Returns the ioctl's result: >= 0 entries written, or -errno. */
+typedef int (*pagemap_sd_ioctl_t)(int fd, unsigned long request, struct pagemap_sd_args *args, void *userdata);
+
+int pagemap_sd_ioctl(int fd, unsigned long request, struct pagemap_sd_args *args, void *userdata);
+
+/* One call covers at most this much address space: args.len is an int. */
+#define PAGEMAP_SD_MAX_LEN (UINT64_C(1) << 30)
+
+struct ioctl_pass {
+	int fd;				/* /proc/PID/pagemap, read-only */
+	uint64_t page_size;
+	loff_t *vec;			/* output buffer, reused for every call */
+	int vec_len;
+	pagemap_sd_ioctl_t ioctl_fn;
+	void *userdata;
+};
+
+struct ioctl_pass_result {
+	uint64_t dirty_pages;
+	unsigned skipped_chunks;	/* -ENOMEM: that chunk was neither reported nor cleared */
+};
+
+/*
+ * Gets and clears the soft-dirty pages of all ranges, counting them. A call
+ * that fills vec is followed by one starting just past the last reported page,
+ * so every page is visited once per pass even if the kernel keeps some dirty
+ * (pinned pages). -ENOMEM for one chunk skips it (it stays dirty and is counted
+ * next time); any other error ends the pass and is returned: -ESRCH (address
+ * space gone), -EINTR, -EOPNOTSUPP (no soft-dirty), -EFAULT/-EINVAL (a bug,
+ * ours or the kernel's), -EBADMSG (the kernel returned impossible offsets).
+ */
+int ioctl_pass_run(const struct ioctl_pass *p, const struct mem_range *ranges, size_t n,
+		   struct ioctl_pass_result *ret);

@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sd-bus client tests against a running dirtyrated (started by
+ * bus-harness.py on a private bus; DBUS_SYSTEM_BUS_ADDRESS points at it).
+ *
+ *   test-bus-client track-child | object-manager | coalescing | pid-reuse |
+ *                   errors | unprivileged | fake-polkit
+ *
+ * Waits are for signals or replies, bounded by a generous timeout that only
+ * turns a hang into a failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <math.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <systemd/sd-bus.h>
+
+#include "object-path.h"
+#include "proc-pid.h"
+#include "tests.h"
+#include "util.h"
+
+#define DEST "org.dirtyrate1"
+#define MANAGER "org.dirtyrate1.Manager"
+#define PROCESS "org.dirtyrate1.Process"
+#define WAIT_TIMEOUT_USEC (30 * USEC_PER_SEC)
+#define NOT_A_PID 4194305 /* PID_MAX_LIMIT + 1: cannot exist */
+
+static const char *const sampled_properties[] = {
+	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",
+	"DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",
+	"LastSampleDisturbed", "ResidentBytes", "TrackedBytes", "LastSampleUSec",
+};
+
+/* Children die with the test, even if it fails half-way. */
+static void prctl_set_pdeathsig(void) {
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(EXIT_FAILURE);
+}
+
+static sd_bus *bus_open(void) {
+	sd_bus *bus;
+	int r = sd_bus_open_system(&bus);
+
+	if (r < 0)
+		FAIL("cannot connect to the system bus: %s", strerror(-r));
+	return bus;
+}
+
+/* Calls a Manager method; returns the error name or NULL on success. */
+static char *manager_call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *name = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = sd_bus_call_methodv(bus, DEST, MANAGER_PATH, MANAGER, method, &e, reply, types, ap);
+	va_end(ap);
+	if (r < 0) {
+		if (asprintf(&name, "%s: %s", e.name ?: "?", e.message ?: "") < 0)
+			abort();
+	}
+	sd_bus_error_free(&e);
+	return name;
+}
+
+static void expect_ok(char *err, const char *what) {
+	if (err)
+		FAIL("%s failed: %s", what, err);
+}
+
+static void expect_error(char *err, const char *name, const char *what) {
+	if (!err)
+		FAIL("%s succeeded, expected %s", what, name);
+	if (strncmp(err, name, strlen(name)) != 0 || err[strlen(name)] != ':')
+		FAIL("%s failed with %s, expected %s", what, err, name);
+	printf("  %s -> %s\n", what, err);
+	free(err);
+}
+
+static const char *track(sd_bus *bus, pid_t pid, char *path_buf) {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *path;
+	char expected[PROCESS_PATH_MAX];
+
+	expect_ok(manager_call(bus, "TrackProcess", &reply, "u", (uint32_t) pid), "TrackProcess");
+	ASSERT_TRUE(sd_bus_message_read(reply, "o", &path) > 0);
+	ASSERT_EQ(process_path_from_pid(pid, expected, sizeof(expected)), 0);
+	ASSERT_STREQ(path, expected);
+	strcpy(path_buf, path);
+	return path_buf;
+}
+
+static void get_trivial(sd_bus *bus, const char *path, const char *iface, const char *prop, char type, void *ret) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, type, ret) < 0)
+		FAIL("Get %s.%s: %s", iface, prop, e.message);
+}
+
+static uint64_t get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop) {
+	uint64_t v;
+
+	get_trivial(bus, path, iface, prop, 't', &v);
+	return v;
+}
+
+static uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *prop) {
+	uint32_t v;
+
+	get_trivial(bus, path, iface, prop, 'u', &v);
+	return v;
+}
+
+static double get_double(sd_bus *bus, const char *path, const char *prop) {
+	double v;
+
+	get_trivial(bus, path, PROCESS, prop, 'd', &v);
+	return v;
+}
+
+static char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *v;
+
+	if (sd_bus_get_property_string(bus, DEST, path, iface, prop, &e, &v) < 0)
+		FAIL("Get %s.%s: %s", iface, prop, e.message);
+	return v;
+}
+
+static bool has_feature(sd_bus *bus, const char *feature) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char **l = NULL;
+	bool found = false;
+
+	if (sd_bus_get_property_strv(bus, DEST, MANAGER_PATH, MANAGER, "Features", &e, &l) < 0)
+		FAIL("Get Features: %s", e.message);
+	for (char **s = l; s && *s; s++) {
+		found = found || streq(*s, feature);
+		free(*s);
+	}
+	free(l);
+	return found;
+}
+
+/* Runs the bus until done() holds; a timeout is a failure, not a sync point. */
+static void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what) {
+	uint64_t deadline = now_usec(CLOCK_MONOTONIC) + WAIT_TIMEOUT_USEC;
+
+	while (!done(userdata)) {
+		uint64_t now;
+		int r = sd_bus_process(bus, NULL);
+
+		if (r < 0)
+			FAIL("sd_bus_process: %s", strerror(-r));
+		if (r > 0)
+			continue;
+		now = now_usec(CLOCK_MONOTONIC);
+		if (now >= deadline)
+			FAIL("timed out waiting for %s", what);
+		r = sd_bus_wait(bus, deadline - now);
+		if (r < 0)
+			FAIL("sd_bus_wait: %s", strerror(-r));
+	}
+}
+
+/* A child that keeps dirtying memory: a fixed buffer, plus fresh pages. */
+static pid_t spawn_dirtier(void) {
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		const size_t page = (size_t) sysconf(_SC_PAGESIZE);
+		volatile char *buf = mmap(NULL, 64 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		prctl_set_pdeathsig();
+		for (unsigned long n = 0;; n++) {
+			volatile char *fresh = mmap(NULL, 16 * page, PROT_READ | PROT_WRITE,
+						    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			for (size_t i = 0; i < 64; i++)
+				buf[i * page] = (char) n;
+			for (size_t i = 0; i < 16; i++)
+				fresh[i * page] = 1;
+			munmap((void *) fresh, 16 * page);
+			usleep(1000);
+		}
+	}
+	return pid;
+}
+
+static void kill_and_reap(pid_t pid) {
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
+static uint64_t start_usec_of(pid_t pid) {
+	char path[32];
+	_cleanup_close_ int fd = -EBADF;
+	struct proc_stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(proc_read_stat(fd, &st), 0);
+	return proc_start_ticks_to_usec(st.start_ticks, sysconf(_SC_CLK_TCK));
+}
+
+/* ---- PropertiesChanged recording ---- */
+
+struct changes {
+	const char *path;
+	unsigned count;
+	uint64_t last_sample[64];
+	bool complete[64];	/* carried every sampled property */
+};
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct changes *c = userdata;
+	const char *iface, *name;
+	unsigned seen = 0;
+	uint64_t last_sample = 0;
+
+	if (!streq(sd_bus_message_get_path(m), c->path))
+		return 0;
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
+	if (!streq(iface, PROCESS))
+		return 0;
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
+		if (streq(name, "LastSampleUSec"))
+			ASSERT_TRUE(sd_bus_message_read(m, "v", "t", &last_sample) > 0);
+		else
+			ASSERT_TRUE(sd_bus_message_skip(m, "v") >= 0);
+		for (size_t i = 0; i < ELEMENTSOF(sampled_properties); i++)
+			if (streq(name, sampled_properties[i]))
+				seen |= 1u << i;
+		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	}
+	if (c->count < ELEMENTSOF(c->last_sample)) {
+		c->last_sample[c->count] = last_sample;
+		c->complete[c->count] = seen == (1u << ELEMENTSOF(sampled_properties)) - 1;
+	}
+	c->count++;
+	return 0;
+}
+
+static unsigned want_changes;
+static bool enough_changes(void *userdata) {
+	return ((struct changes *) userdata)->count >= want_changes;
+}
+
+static void watch_changes(sd_bus *bus, struct changes *c) {
+	/* No path in the match: c->path may change; the callback filters. */
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
+					"PropertiesChanged", on_properties_changed, c) >= 0);
+}
+
+/* ---- tests ---- */
+
+static int test_track_child(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	char path[PROCESS_PATH_MAX], comm[64], procpath[64];
+	struct changes c = { .path = path };
+	_cleanup_free_ char *backend = NULL, *pcomm = NULL, *default_backend = NULL;
+	pid_t child = spawn_dirtier();
+	bool bpf = has_feature(bus, "bpf-faults");
+	uint32_t pid;
+	const char *opath, *lcomm;
+	bool listed = false;
+	FILE *f;
+
+	process_path_from_pid(child, path, sizeof(path));
+	watch_changes(bus, &c);
+	track(bus, child, path);
+
+	ASSERT_EQ(get_u32(bus, path, PROCESS, "PID"), child);
+	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "StartTimeUSec"), start_usec_of(child));
+	ASSERT_EQ(get_u32(bus, path, PROCESS, "UID"), geteuid());
+	snprintf(procpath, sizeof(procpath), "/proc/%d/comm", (int) child);
+	f = fopen(procpath, "re");
+	ASSERT_TRUE(f && fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	pcomm = get_string(bus, path, PROCESS, "Comm");
+	ASSERT_STREQ(pcomm, comm);
+	free(get_string(bus, path, PROCESS, "Unit"));
+	free(get_string(bus, path, PROCESS, "CGroup"));
+	backend = get_string(bus, path, PROCESS, "Backend");
+	default_backend = get_string(bus, MANAGER_PATH, MANAGER, "Backend");
+	ASSERT_STREQ(backend, default_backend);
+	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 1);
+
+	/* The baseline pass came with TrackProcess; wait for two real intervals. */
+	want_changes = 2;
+	wait_until(bus, enough_changes, &c, "two PropertiesChanged of the tracked child");
+
+	ASSERT_TRUE(get_u64(bus, path, PROCESS, "LastSampleUSec") > 0);
+	ASSERT_TRUE(get_u64(bus, path, PROCESS, "LastSampleUSec") <= now_usec(CLOCK_REALTIME));
+	ASSERT_TRUE(get_u64(bus, path, PROCESS, "TrackedBytes") >= 64 * 4096);
+	ASSERT_TRUE(get_u64(bus, path, PROCESS, "ResidentBytes") > 0);
+	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "ForeignClears"), 0);
+
+	if (streq(backend, "faults-only") && !bpf) {
+		/* No soft-dirty and no fault counters: no rate, and it says so. */
+		ASSERT_TRUE(isnan(get_double(bus, path, "DirtyBytesPerSec")));
+		ASSERT_TRUE(isnan(get_double(bus, path, "DirtyBytesPerSecAvg10")));
+		ASSERT_TRUE(isnan(get_double(bus, path, "WriteFaultsPerSec")));
+		ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "DirtiedBytesTotal"), 0);
+	} else {
+		/* The child writes 80 pages a millisecond: any interval sees some. */
+		ASSERT_TRUE(get_double(bus, path, "DirtyBytesPerSec") > 0);
+		ASSERT_TRUE(get_double(bus, path, "DirtyBytesPerSecAvg10") > 0);
+		ASSERT_TRUE(get_double(bus, path, "DirtyBytesPerSecAvg300") > 0);
+		ASSERT_TRUE(get_u64(bus, path, PROCESS, "DirtiedBytesTotal") > 0);
+	}
+	if (bpf) {
+		ASSERT_TRUE(get_u64(bus, path, PROCESS, "WriteFaultsTotal") > 0);
+		ASSERT_TRUE(get_double(bus, path, "WriteFaultsPerSec") > 0);
+	}
+	printf("  child %d: backend %s, DirtyBytesPerSec %g, TrackedBytes %" PRIu64 "\n", (int) child, backend,
+	       get_double(bus, path, "DirtyBytesPerSec"), get_u64(bus, path, PROCESS, "TrackedBytes"));
+
+	expect_ok(manager_call(bus, "ListProcesses", &reply, ""), "ListProcesses");
+	ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "(uosddt)") > 0);
+	while (sd_bus_message_enter_container(reply, 'r', "uosddt") > 0) {
+		double avg10, wfps;
+		uint64_t rss;
+
+		ASSERT_TRUE(sd_bus_message_read(reply, "uosddt", &pid, &opath, &lcomm, &avg10, &wfps, &rss) > 0);
+		if (pid == (uint32_t) child) {
+			listed = true;
+			ASSERT_STREQ(opath, path);
+			ASSERT_STREQ(lcomm, comm);
+			ASSERT_TRUE(rss > 0);
+		}
+		ASSERT_TRUE(sd_bus_message_exit_container(reply) >= 0);
+	}
+	ASSERT_TRUE(listed);
+
+	/* TrackProcess is idempotent. */
+	track(bus, child, path);
+	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 1);
+
+	expect_ok(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) child), "UntrackProcess");
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) child), "org.dirtyrate1.Error.NotTracked",
+		     "GetProcess(untracked child)");
+	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 0);
+	kill_and_reap(child);
+	return 0;
+}
+
+struct om_event {
+	bool added;
+	char path[PROCESS_PATH_MAX];
+	uint32_t pid;		/* from InterfacesAdded's properties */
+	uint64_t start_usec;
+};
+
+struct om_events {
+	struct om_event ev[16];
+	unsigned n;
+};
+
+static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct om_events *o = userdata;
+	struct om_event *e = &o->ev[o->n];
+	const char *path, *iface, *name;
+
+	ASSERT_TRUE(o->n < ELEMENTSOF(o->ev));
+	*e = (struct om_event) { .added = true };
+	ASSERT_TRUE(sd_bus_message_read(m, "o", &path) > 0);
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sa{sv}}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sa{sv}") > 0) {
+		ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
+		ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+		while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+			ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
+			if (streq(iface, PROCESS) && streq(name, "PID"))
+				ASSERT_TRUE(sd_bus_message_read(m, "v", "u", &e->pid) > 0);
+			else if (streq(iface, PROCESS) && streq(name, "StartTimeUSec"))
+				ASSERT_TRUE(sd_bus_message_read(m, "v", "t", &e->start_usec) > 0);
+			else
+				ASSERT_TRUE(sd_bus_message_skip(m, "v") >= 0);
+			ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+		}
+		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	}
+	o->n++;
+	return 0;
+}
+
+static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct om_events *o = userdata;
+	struct om_event *e = &o->ev[o->n];
+	const char *path, *iface;
+	bool process_iface = false;
+
+	ASSERT_TRUE(o->n < ELEMENTSOF(o->ev));
+	*e = (struct om_event) { .added = false };
+	ASSERT_TRUE(sd_bus_message_read(m, "o", &path) > 0);
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "s") > 0);
+	while (sd_bus_message_read(m, "s", &iface) > 0)
+		process_iface = process_iface || streq(iface, PROCESS);
+	ASSERT_TRUE(process_iface);
+	o->n++;
+	return 0;
+}
+
+static void watch_object_manager(sd_bus *bus, struct om_events *o) {
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+					"InterfacesAdded", on_interfaces_added, o) >= 0);
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+					"InterfacesRemoved", on_interfaces_removed, o) >= 0);
+}
+
+static unsigned want_events;
+static bool enough_events(void *userdata) {
+	return ((struct om_events *) userdata)->n >= want_events;
+}
+
+/* Whether GetManagedObjects lists path with the Process interface. */
+static bool managed(sd_bus *bus, const char *path) {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *p, *iface;
+	bool found = false;
+
+	if (sd_bus_call_method(bus, DEST, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &e,
+			       &reply, "") < 0)
+		FAIL("GetManagedObjects: %s", e.message);
+	ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}") > 0);
+	while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
+		ASSERT_TRUE(sd_bus_message_read(reply, "o", &p) > 0);
+		ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "{sa{sv}}") > 0);
+		while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") > 0) {
+			ASSERT_TRUE(sd_bus_message_read(reply, "s", &iface) > 0);
+			found = found || (streq(p, path) && streq(iface, PROCESS));
+			ASSERT_TRUE(sd_bus_message_skip(reply, "a{sv}") >= 0);
+			ASSERT_TRUE(sd_bus_message_exit_container(reply) >= 0);
+		}
+		ASSERT_TRUE(sd_bus_message_exit_container(reply) >= 0);
+		ASSERT_TRUE(sd_bus_message_exit_container(reply) >= 0);
+	}
+	return found;
+}
+
+static int test_object_manager(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	struct om_events o = {};
+	char path[PROCESS_PATH_MAX];
+	pid_t child = spawn_dirtier();
+
+	watch_object_manager(bus, &o);
+	ASSERT_TRUE(!managed(bus, "/org/dirtyrate1/process/1"));
+	track(bus, child, path);
+
+	want_events = 1;
+	wait_until(bus, enough_events, &o, "InterfacesAdded");
+	ASSERT_TRUE(o.ev[0].added);
+	ASSERT_STREQ(o.ev[0].path, path);
+	ASSERT_EQ(o.ev[0].pid, child);
+	ASSERT_EQ_U64(o.ev[0].start_usec, start_usec_of(child));
+	ASSERT_TRUE(managed(bus, path));
+
+	/* The child exits: the daemon notices through its pidfd. */
+	kill_and_reap(child);
+	want_events = 2;
+	wait_until(bus, enough_events, &o, "InterfacesRemoved after the child exited");
+	ASSERT_TRUE(!o.ev[1].added);
+	ASSERT_STREQ(o.ev[1].path, path);
+	ASSERT_TRUE(!managed(bus, path));
+	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 0);
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) child),
+		     "org.dirtyrate1.Error.NoSuchProcess", "GetProcess(exited child)");
+	ASSERT_EQ(o.n, 2);
+	return 0;
+}
+
+static int test_coalescing(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	char path[PROCESS_PATH_MAX];
+	struct changes c = { .path = path };
+	pid_t child = spawn_dirtier();
+
+	process_path_from_pid(child, path, sizeof(path));
+	watch_changes(bus, &c);
+	track(bus, child, path);
+
+	want_changes = 6;
+	wait_until(bus, enough_changes, &c, "six PropertiesChanged");
+	kill_and_reap(child);
+
+	/* Each pass: exactly one signal, carrying every sampled property. */
+	for (unsigned i = 0; i < c.count && i < ELEMENTSOF(c.last_sample); i++) {
+		if (!c.complete[i])
+			FAIL("PropertiesChanged #%u did not carry all %zu sampled properties", i,
+			     ELEMENTSOF(sampled_properties));
+		if (c.last_sample[i] == 0)
+			FAIL("PropertiesChanged #%u has no LastSampleUSec", i);
+		if (i > 0 && c.last_sample[i] <= c.last_sample[i - 1])
+			FAIL("two PropertiesChanged for one pass (LastSampleUSec %" PRIu64 " then %" PRIu64 ")",
+			     c.last_sample[i - 1], c.last_sample[i]);
+	}
+	printf("  %u PropertiesChanged, one per pass, each with all %zu properties\n", c.count,
+	       ELEMENTSOF(sampled_properties));
+	return 0;
+}
+
+struct racing_call {
+	bool replied;
+	char *error;	/* "Name: message", or NULL for success */
+};
+
+static int on_racing_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct racing_call *c = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e && asprintf(&c->error, "%s: %s", e->name, e->message ?: "") < 0)
+		abort();
+	c->replied = true;
+	return 0;
+}
+
+static bool racing_replied(void *userdata) {
+	return ((struct racing_call *) userdata)->replied;
+}
+
+static uint64_t want_start;
+static bool added_with_start(void *userdata) {
+	struct om_events *o = userdata;
+
+	return o->n > 0 && o->ev[o->n - 1].added && o->ev[o->n - 1].start_usec == want_start;
+}
+
+/* fork() with a chosen PID (needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE). */
+static pid_t fork_with_pid(pid_t pid) {
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t) &pid,
+		.set_tid_size = 1,
+	};
+	long r = syscall(SYS_clone3, &args, sizeof(args));
+
+	if (r == 0) {
+		prctl_set_pdeathsig();
+		for (;;)
+			pause();
+	}
+	return r < 0 ? -errno : (pid_t) r;
+}
+
+static int test_pid_reuse(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	char path[PROCESS_PATH_MAX];
+	struct changes c = { .path = path };
+	struct om_events o = {};
+	pid_t a = -1, b = -1, daemon = (pid_t) atoi(getenv("DIRTYRATED_PID") ?: "0");
+	uint64_t start_a = 0, start_b;
+	struct racing_call racing = {};
+
+	ASSERT_TRUE(daemon > 0);
+
+	watch_object_manager(bus, &o);
+	watch_changes(bus, &c);
+	for (int attempt = 0; attempt < 5 && b < 0; attempt++) {
+		a = spawn_dirtier();
+		process_path_from_pid(a, path, sizeof(path));
+		c.count = 0;
+		track(bus, a, path);
+		start_a = get_u64(bus, path, PROCESS, "StartTimeUSec");
+		/* Let A be sampled (and B start >= one interval later, so the
+		 * start times differ at clock-tick resolution). */
+		want_changes = 1;
+		wait_until(bus, enough_changes, &c, "a sample of A");
+
+		/*
+		 * A dies and B takes its PID while the daemon is stopped, so
+		 * that it wakes to A's exit, B's existence and our call at once.
+		 */
+		ASSERT_EQ(kill(daemon, SIGSTOP), 0);
+		kill_and_reap(a);
+		b = fork_with_pid(a);
+		if (b > 0) {
+			ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DEST, MANAGER_PATH, MANAGER, "GetProcess",
+							     on_racing_reply, &racing, "u", (uint32_t) b) >= 0);
+			ASSERT_TRUE(sd_bus_flush(bus) >= 0);
+		}
+		ASSERT_EQ(kill(daemon, SIGCONT), 0);
+		if (b == -EPERM || b == -ENOSYS || b == -EINVAL) {
+			printf("clone3(set_tid) unavailable (%s): cannot force PID reuse; skipping\n", strerror(-b));
+			return 77;
+		}
+		if (b < 0)
+			printf("  PID %d was taken before we could reuse it (%s); again\n", (int) a, strerror(-b));
+	}
+	ASSERT_TRUE(b == a);
+	start_b = start_usec_of(b);
+	ASSERT_TRUE(start_b != start_a);
+
+	/* The call that raced with A's exit: B is not A's object. */
+	wait_until(bus, racing_replied, &racing, "the racing GetProcess reply");
+	expect_error(racing.error, "org.dirtyrate1.Error.NotTracked", "GetProcess(reused PID, racing A's exit)");
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) b), "org.dirtyrate1.Error.NotTracked",
+		     "GetProcess(reused PID)");
+
+	track(bus, b, path);
+	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "StartTimeUSec"), start_b);
+	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "WriteFaultsTotal"), 0);
+
+	/* Object signals in order: A added, A removed, B added with B's identity. */
+	want_start = start_b;
+	wait_until(bus, added_with_start, &o, "InterfacesAdded for B");
+	ASSERT_TRUE(o.n >= 3);
+	ASSERT_TRUE(o.ev[o.n - 3].added && o.ev[o.n - 3].start_usec == start_a);
+	ASSERT_TRUE(!o.ev[o.n - 2].added);
+	ASSERT_TRUE(o.ev[o.n - 1].added && o.ev[o.n - 1].start_usec == start_b);
+	ASSERT_STREQ(o.ev[o.n - 1].path, path);
+
+	kill_and_reap(b);
+	printf("  PID %d reused: A started at %" PRIu64 ", B at %" PRIu64 "; B got a fresh object\n", (int) a, start_a,
+	       start_b);
+	return 0;
+}
+
+/* A kernel thread to try tracking, or 0 (e.g. inside a container). */
+static pid_t find_kernel_thread(void) {
+	for (pid_t pid = 2; pid < 200; pid++) {
+		char path[32];
+		_cleanup_close_ int fd = -EBADF;
+		struct proc_stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && proc_read_stat(fd, &st) == 0 && (st.flags & PF_KTHREAD_FLAG))
+			return pid;
+	}
+	return 0;
+}
+
+static int test_errors(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	const char *daemon_pid = getenv("DIRTYRATED_PID");
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	pid_t kthread = find_kernel_thread();
+	char *err;
+	int r;
+
+	ASSERT_TRUE(daemon_pid);
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", 0u), "org.dirtyrate1.Error.InvalidArgument", "GetProcess(0)");
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", 0x80000000u), "org.dirtyrate1.Error.InvalidArgument",
+		     "GetProcess(2^31)");
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) NOT_A_PID), "org.dirtyrate1.Error.NoSuchProcess",
+		     "GetProcess(no such PID)");
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) getpid()), "org.dirtyrate1.Error.NotTracked",
+		     "GetProcess(untracked)");
+	expect_error(manager_call(bus, "TrackProcess", NULL, "u", 0u), "org.dirtyrate1.Error.InvalidArgument",
+		     "TrackProcess(0)");
+	expect_error(manager_call(bus, "TrackProcess", NULL, "u", (uint32_t) NOT_A_PID),
+		     "org.dirtyrate1.Error.NoSuchProcess", "TrackProcess(no such PID)");
+	expect_error(manager_call(bus, "TrackProcess", NULL, "u", (uint32_t) atoi(daemon_pid)),
+		     "org.dirtyrate1.Error.NotSupported", "TrackProcess(dirtyrated)");
+	if (kthread > 0)
+		expect_error(manager_call(bus, "TrackProcess", NULL, "u", (uint32_t) kthread),
+			     "org.dirtyrate1.Error.NotSupported", "TrackProcess(kernel thread)");
+	else
+		printf("  (no kernel thread visible: that NotSupported case not exercised)\n");
+	expect_error(manager_call(bus, "UntrackProcess", NULL, "u", 0u), "org.dirtyrate1.Error.InvalidArgument",
+		     "UntrackProcess(0)");
+	expect_error(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) NOT_A_PID),
+		     "org.dirtyrate1.Error.NoSuchProcess", "UntrackProcess(no such PID)");
+	expect_error(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) getpid()),
+		     "org.dirtyrate1.Error.NotTracked", "UntrackProcess(untracked)");
+
+	/* The interval setter validates its range and applies good values. */
+	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(9999));
+	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, "org.dirtyrate1.Error.InvalidArgument"));
+	printf("  Set SampleIntervalUSec=9999 -> %s: %s\n", e.name, e.message);
+	sd_bus_error_free(&e);
+	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(3600000001));
+	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, "org.dirtyrate1.Error.InvalidArgument"));
+	sd_bus_error_free(&e);
+	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(200000));
+	ASSERT_TRUE(r >= 0);
+	ASSERT_EQ_U64(get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec"), 200000);
+	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "PageSize", &e, "t", UINT64_C(1));
+	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_PROPERTY_READ_ONLY));
+	sd_bus_error_free(&e);
+
+	/* An unknown method is the bus library's error, not a crash. */
+	err = manager_call(bus, "Explode", NULL, "");
+	expect_error(err, SD_BUS_ERROR_UNKNOWN_METHOD, "Explode()");
+	return 0;
+}
+
+static int test_unprivileged(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *version = NULL;
+	char *err;
+	int r;
+
+	ASSERT_TRUE(geteuid() != 0);
+
+	/* Reads are open. */
+	version = get_string(bus, MANAGER_PATH, MANAGER, "Version");
+	ASSERT_TRUE(!isempty(version));
+	ASSERT_TRUE(get_u64(bus, MANAGER_PATH, MANAGER, "PageSize") > 0);
+	ASSERT_TRUE(!managed(bus, "/org/dirtyrate1/process/1"));
+	expect_ok(manager_call(bus, "ListProcesses", &reply, ""), "ListProcesses as nobody");
+	expect_error(manager_call(bus, "GetProcess", NULL, "u", 1u), "org.dirtyrate1.Error.NotTracked",
+		     "GetProcess(1) as nobody");
+
+	/* Mutations reach the daemon and are refused by it (no polkit here). */
+	err = manager_call(bus, "TrackProcess", NULL, "u", (uint32_t) getpid());
+	ASSERT_TRUE(err && strstr(err, "Only root may do this")); /* the daemon's words, not the bus policy's */
+	expect_error(err, SD_BUS_ERROR_ACCESS_DENIED, "TrackProcess as nobody");
+	expect_error(manager_call(bus, "UntrackProcess", NULL, "u", 1u), SD_BUS_ERROR_ACCESS_DENIED,
+		     "UntrackProcess as nobody");
+	expect_error(manager_call(bus, "Reload", NULL, ""), SD_BUS_ERROR_ACCESS_DENIED, "Reload as nobody");
+	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(500000));
+	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_ACCESS_DENIED));
+	ASSERT_TRUE(strstr(e.message, "Only root")); /* the daemon's answer, not the bus policy's */
+	printf("  Set SampleIntervalUSec as nobody -> %s: %s\n", e.name, e.message);
+	sd_bus_error_free(&e);
+	ASSERT_EQ_U64(get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec"), 100000);
+
+	/* The bus policy: only root may own the name. */
+	r = sd_bus_request_name(bus, DEST, 0);
+	ASSERT_TRUE(r == -EACCES || r == -EPERM);
+	printf("  RequestName(%s) as nobody -> %s\n", DEST, strerror(-r));
+	return 0;
+}
+
+/*
+ * A stand-in for polkitd on the private bus: answers CheckAuthorization with
+ * what $DR_POLKIT_ANSWER_FILE says ("yes", "no" or "challenge") and logs
+ * "ACTION SUBJECT-KIND FLAGS" per request to stdout.
+ */
+static int fake_check_authorization(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+	const char *kind, *action, *cancel;
+	char answer[32] = "no";
+	uint32_t flags;
+	FILE *f;
+
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'r', "sa{sv}") > 0);
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &kind) > 0);
+	ASSERT_TRUE(sd_bus_message_skip(m, "a{sv}") >= 0);
+	ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &action) > 0);
+	ASSERT_TRUE(sd_bus_message_skip(m, "a{ss}") >= 0);
+	ASSERT_TRUE(sd_bus_message_read(m, "us", &flags, &cancel) > 0);
+
+	f = fopen(getenv("DR_POLKIT_ANSWER_FILE"), "re");
+	if (f) {
+		if (fgets(answer, sizeof(answer), f))
+			answer[strcspn(answer, "\n")] = 0;
+		fclose(f);
+	}
+	printf("%s %s %" PRIu32 " %s\n", action, kind, flags, answer);
+	return sd_bus_reply_method_return(m, "(bba{ss})", streq(answer, "yes"), streq(answer, "challenge"), 0);
+}
+
+static int run_fake_polkit(void) {
+	static const sd_bus_vtable vtable[] = {
+		SD_BUS_VTABLE_START(0),
+		SD_BUS_METHOD("CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})", fake_check_authorization, 0),
+		SD_BUS_VTABLE_END,
+	};
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+
+	ASSERT_TRUE(getenv("DR_POLKIT_ANSWER_FILE"));
+	ASSERT_TRUE(sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/PolicyKit1/Authority",
+					     "org.freedesktop.PolicyKit1.Authority", vtable, NULL) >= 0);
+	ASSERT_TRUE(sd_bus_request_name(bus, "org.freedesktop.PolicyKit1", 0) >= 0);
+	printf("ready\n");
+	for (;;) {
+		int r = sd_bus_process(bus, NULL);
+
+		if (r < 0)
+			FAIL("fake polkit: %s", strerror(-r));
+		if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
+			FAIL("fake polkit: sd_bus_wait failed");
+	}
+}
+
+int main(int argc, char *argv[]) {
+	static const struct {
+		const char *name;
+		int (*run)(void);
+	} tests[] = {
+		{ "track-child", test_track_child },
+		{ "object-manager", test_object_manager },
+		{ "coalescing", test_coalescing },
+		{ "pid-reuse", test_pid_reuse },
+		{ "errors", test_errors },
+		{ "unprivileged", test_unprivileged },
+		{ "fake-polkit", run_fake_polkit },
+	};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (size_t i = 0; argc == 2 && i < ELEMENTSOF(tests); i++)
+		if (streq(argv[1], tests[i].name)) {
+			int r = tests[i].run();
+
+			if (r == 0)
+				printf("ok %s\n", tests[i].name);
+			return r;
+		}
+	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|fake-polkit\n", argv[0]);
+	return EXIT_FAILURE;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "tests.h"
+#include "util.h"
+
+TEST(test_defaults) {
+	struct config c;
+	char *error = NULL;
+
+	ASSERT_EQ(config_parse("", "x.conf", &c, &error), 0);
+	ASSERT_EQ_U64(c.sample_interval_usec, USEC_PER_SEC);
+	ASSERT_EQ_U64(c.rescan_interval_usec, 10 * USEC_PER_SEC);
+	ASSERT_EQ(c.backend, BACKEND_AUTO);
+	ASSERT_EQ(c.n_rules, 0);
+	config_done(&c);
+}
+
+TEST(test_full_config) {
+	static const char text[] =
+		"# comment\n"
+		"; another comment\n"
+		"\n"
+		"[Daemon]\n"
+		"SampleIntervalSec = 250ms\n"
+		"RescanIntervalSec=2min\n"
+		"Backend=clear-refs\n"
+		"\n"
+		"[Track]\n"
+		"Unit=postgresql@*.service\n"
+		"MinResidentBytes=64M\n"
+		"[Track]\n"
+		"  Comm=redis-server  \r\n"
+		"UID=1000\n"
+		"CGroup=/machine.slice\n"
+		"Exe=/usr/bin/qemu-system-*\n";
+	struct config c;
+	char *error = NULL;
+
+	ASSERT_EQ(config_parse(text, "x.conf", &c, &error), 0);
+	ASSERT_EQ_U64(c.sample_interval_usec, 250 * USEC_PER_MSEC);
+	ASSERT_EQ_U64(c.rescan_interval_usec, 120 * USEC_PER_SEC);
+	ASSERT_EQ(c.backend, BACKEND_CLEAR_REFS);
+	ASSERT_EQ(c.n_rules, 2);
+	ASSERT_EQ(c.rules[0].line, 9);
+	ASSERT_STREQ(c.rules[0].unit, "postgresql@*.service");
+	ASSERT_EQ_U64(c.rules[0].min_resident_bytes, 64 * 1024 * 1024);
+	ASSERT_TRUE(!c.rules[0].have_uid && !c.rules[0].comm);
+	ASSERT_STREQ(c.rules[1].comm, "redis-server");
+	ASSERT_TRUE(c.rules[1].have_uid);
+	ASSERT_EQ(c.rules[1].uid, 1000);
+	ASSERT_STREQ(c.rules[1].cgroup, "/machine.slice");
+	ASSERT_STREQ(c.rules[1].exe, "/usr/bin/qemu-system-*");
+	config_done(&c);
+}
+
+static void expect_error(const char *text, const char *expected_prefix, const char *expected_part) {
+	struct config c = { .n_rules = 12345 };
+	char *error = NULL;
+
+	ASSERT_EQ(config_parse(text, "/etc/d.conf", &c, &error), -EINVAL);
+	ASSERT_TRUE(error);
+	if (strncmp(error, expected_prefix, strlen(expected_prefix)) != 0 || !strstr(error, expected_part))
+		FAIL("error \"%s\", expected \"%s...%s...\"", error, expected_prefix, expected_part);
+	ASSERT_EQ(c.n_rules, 12345); /* untouched */
+	free(error);
+}
+
+TEST(test_each_bad_case) {
+	expect_error("Backend=auto\n", "/etc/d.conf:1: ", "outside of a section");
+	expect_error("[Daemon]\nfoo\n", "/etc/d.conf:2: ", "expected KEY=VALUE");
+	expect_error("[Daemon]\n=1s\n", "/etc/d.conf:2: ", "missing key");
+	expect_error("[Daemon]\nBackend=\n", "/etc/d.conf:2: ", "empty value for Backend");
+	expect_error("[Daemon\n", "/etc/d.conf:1: ", "without closing");
+	expect_error("[Deamon]\n", "/etc/d.conf:1: ", "unknown section [Deamon]");
+	expect_error("[Daemon]\n[Daemon]\n", "/etc/d.conf:2: ", "duplicate [Daemon]");
+	expect_error("[Daemon]\nSampleInterval=1s\n", "/etc/d.conf:2: ", "unknown key SampleInterval in [Daemon]");
+	expect_error("[Daemon]\nSampleIntervalSec=fast\n", "/etc/d.conf:2: ", "invalid time 'fast'");
+	expect_error("[Daemon]\nSampleIntervalSec=1fortnight\n", "/etc/d.conf:2: ", "invalid time");
+	expect_error("[Daemon]\nSampleIntervalSec=1ms\n", "/etc/d.conf:2: ", "out of range");
+	expect_error("[Daemon]\nRescanIntervalSec=2h\n", "/etc/d.conf:2: ", "out of range");
+	expect_error("[Daemon]\nSampleIntervalSec=99999999999999999999\n", "/etc/d.conf:2: ", "invalid time");
+	expect_error("[Daemon]\nSampleIntervalSec=1s\nSampleIntervalSec=2s\n", "/etc/d.conf:3: ", "duplicate key");
+	expect_error("[Daemon]\nBackend=magic\n", "/etc/d.conf:2: ", "unknown Backend=magic");
+	expect_error("[Track]\nComm=x\nColour=red\n", "/etc/d.conf:3: ", "unknown key Colour in [Track]");
+	expect_error("[Track]\nComm=a\nComm=b\n", "/etc/d.conf:3: ", "duplicate key Comm");
+	expect_error("[Track]\nUID=root\n", "/etc/d.conf:2: ", "invalid UID=root");
+	expect_error("[Track]\nUID=-1\n", "/etc/d.conf:2: ", "invalid UID");
+	expect_error("[Track]\nUID=4294967295\n", "/etc/d.conf:2: ", "invalid UID");
+	expect_error("[Track]\nCGroup=system.slice\n", "/etc/d.conf:2: ", "not an absolute");
+	expect_error("[Track]\nMinResidentBytes=lots\n", "/etc/d.conf:2: ", "invalid size");
+	expect_error("[Track]\nMinResidentBytes=1T\n", "/etc/d.conf:2: ", "invalid size");
+	/* An empty rule would select everything; its header line is named. */
+	expect_error("[Daemon]\n\n[Track]\n# nothing\n", "/etc/d.conf:3: ", "no conditions");
+	expect_error("[Track]\n[Track]\nComm=x\n", "/etc/d.conf:1: ", "no conditions");
+}
+
+TEST(test_time_and_size_units) {
+	uint64_t v;
+
+	ASSERT_EQ(parse_time_usec("2", &v), 0);
+	ASSERT_EQ_U64(v, 2 * USEC_PER_SEC);
+	ASSERT_EQ(parse_time_usec("1500us", &v), 0);
+	ASSERT_EQ_U64(v, 1500);
+	ASSERT_EQ(parse_time_usec("1h", &v), 0);
+	ASSERT_EQ_U64(v, 3600 * USEC_PER_SEC);
+	ASSERT_EQ(parse_time_usec("1 s", &v), -EINVAL);
+	ASSERT_EQ(parse_time_usec("-1s", &v), -EINVAL);
+	ASSERT_EQ(parse_size_bytes("4K", &v), 0);
+	ASSERT_EQ_U64(v, 4096);
+	ASSERT_EQ(parse_size_bytes("2GB", &v), 0);
+	ASSERT_EQ_U64(v, UINT64_C(2) << 30);
+	ASSERT_EQ(parse_size_bytes("18446744073709551615G", &v), -ERANGE);
+}
+
+TEST(test_load_missing_and_unreadable) {
+	char dir[] = "/tmp/test-config-XXXXXX", path[64];
+	struct config c;
+	char *error = NULL;
+	bool missing = false;
+	int fd;
+
+	ASSERT_TRUE(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/none.conf", dir);
+	ASSERT_EQ(config_load(path, &c, &missing, &error), 0);
+	ASSERT_TRUE(missing);
+	ASSERT_EQ_U64(c.sample_interval_usec, USEC_PER_SEC);
+	config_done(&c);
+
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(write(fd, "[Daemon]\n\0", 10), 10);
+	close(fd);
+	ASSERT_EQ(config_load(path, &c, &missing, &error), -EINVAL);
+	ASSERT_TRUE(strstr(error, "NUL byte"));
+	free(error);
+	error = NULL;
+	unlink(path);
+
+	/* A directory where the file should be: unreadable, an error. */
+	snprintf(path, sizeof(path), "%s/dir.conf", dir);
+	ASSERT_EQ(mkdir(path, 0755), 0);
+	ASSERT_TRUE(config_load(path, &c, &missing, &error) < 0);
+	ASSERT_TRUE(error && strstr(error, "cannot read"));
+	free(error);
+	rmdir(path);
+	rmdir(dir);
+}
+
+int main(void) {
+	RUN(test_defaults);
+	RUN(test_full_config);
+	RUN(test_each_bad_case);
+	RUN(test_time_and_size_units);
+	RUN(test_load_missing_and_unreadable);
+	return 0;
+}

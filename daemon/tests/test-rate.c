@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "rate.h"
+#include "tests.h"
+#include "util.h"
+
+TEST(test_first_interval_seeds_all_averages) {
+	struct rate_avgs a = {};
+
+	rate_avgs_update(&a, 1000.0, USEC_PER_SEC);
+	ASSERT_TRUE(a.primed);
+	ASSERT_NEAR(a.avg10, 1000.0, 0);
+	ASSERT_NEAR(a.avg60, 1000.0, 0);
+	ASSERT_NEAR(a.avg300, 1000.0, 0);
+}
+
+TEST(test_decay_follows_window) {
+	struct rate_avgs a = {};
+
+	rate_avgs_update(&a, 100.0, USEC_PER_SEC);
+	/* One window length of zero rate leaves 1/e of the old average. */
+	rate_avgs_update(&a, 0.0, 10 * USEC_PER_SEC);
+	ASSERT_NEAR(a.avg10, 100.0 * exp(-1.0), 1e-9);
+	ASSERT_NEAR(a.avg60, 100.0 * exp(-10.0 / 60.0), 1e-9);
+	ASSERT_NEAR(a.avg300, 100.0 * exp(-10.0 / 300.0), 1e-9);
+}
+
+TEST(test_uneven_intervals_weigh_their_length) {
+	struct rate_avgs one = {}, many = {};
+
+	rate_avgs_update(&one, 50.0, USEC_PER_SEC);
+	rate_avgs_update(&many, 50.0, USEC_PER_SEC);
+	/* A late timer: one 7 s interval equals seven 1 s ones at the same rate. */
+	rate_avgs_update(&one, 400.0, 7 * USEC_PER_SEC);
+	for (int i = 0; i < 7; i++)
+		rate_avgs_update(&many, 400.0, USEC_PER_SEC);
+	ASSERT_NEAR(one.avg10, many.avg10, 1e-9);
+	ASSERT_NEAR(one.avg60, many.avg60, 1e-9);
+	ASSERT_NEAR(one.avg300, many.avg300, 1e-9);
+}
+
+TEST(test_constant_rate_converges) {
+	struct rate_avgs a = {};
+
+	rate_avgs_update(&a, 0.0, USEC_PER_SEC);
+	for (int i = 0; i < 3000; i++)
+		rate_avgs_update(&a, 4096.0, USEC_PER_SEC);
+	/* Seeded at 0: after t seconds, rate * (1 - e^(-t/window)). */
+	ASSERT_NEAR(a.avg10, 4096.0, 1e-6);
+	ASSERT_NEAR(a.avg60, 4096.0 * (1 - exp(-3000.0 / 60)), 1e-6);
+	ASSERT_NEAR(a.avg300, 4096.0 * (1 - exp(-3000.0 / 300)), 1e-6);
+}
+
+TEST(test_long_gap_forgets_history) {
+	struct rate_avgs a = {};
+
+	/* Suspend or SIGSTOP: an hour-long interval is all that counts. */
+	rate_avgs_update(&a, 1e9, USEC_PER_SEC);
+	rate_avgs_update(&a, 10.0, 3600 * USEC_PER_SEC);
+	ASSERT_NEAR(a.avg10, 10.0, 1e-6);
+	ASSERT_NEAR(a.avg60, 10.0, 1e-6);
+	ASSERT_NEAR(a.avg300, 1e9 * exp(-12.0) + 10.0 * (1 - exp(-12.0)), 1e-6);
+}
+
+TEST(test_zero_interval_and_nan_are_ignored) {
+	struct rate_avgs a = {};
+
+	rate_avgs_update(&a, 5.0, 0);
+	ASSERT_TRUE(!a.primed);
+	rate_avgs_update(&a, 5.0, USEC_PER_SEC);
+	rate_avgs_update(&a, NAN, USEC_PER_SEC);
+	ASSERT_NEAR(a.avg10, 5.0, 0);
+}
+
+TEST(test_counter_delta) {
+	ASSERT_EQ_U64(counter_delta(10, 25), 15);
+	ASSERT_EQ_U64(counter_delta(7, 7), 0);
+	/* A wrap of the 64-bit counter: the distance across it. */
+	ASSERT_EQ_U64(counter_delta(UINT64_MAX - 5, 10), 16);
+	ASSERT_EQ_U64(counter_delta(UINT64_MAX, 0), 1);
+	/* A reset (map entry recreated): what was counted since. */
+	ASSERT_EQ_U64(counter_delta(1000, 5), 5);
+	ASSERT_EQ_U64(counter_delta(UINT64_MAX / 2 + 10, 3), 3);
+}
+
+TEST(test_rate_per_sec) {
+	ASSERT_NEAR(rate_per_sec(4096, USEC_PER_SEC / 2), 8192.0, 0);
+	ASSERT_NEAR(rate_per_sec(0, USEC_PER_SEC), 0.0, 0);
+	ASSERT_TRUE(isnan(rate_per_sec(4096, 0)));
+}
+
+int main(void) {
+	RUN(test_first_interval_seeds_all_averages);
+	RUN(test_decay_follows_window);
+	RUN(test_uneven_intervals_weigh_their_length);
+	RUN(test_constant_rate_converges);
+	RUN(test_long_gap_forgets_history);
+	RUN(test_zero_interval_and_nan_are_ignored);
+	RUN(test_counter_delta);
+	RUN(test_rate_per_sec);
+	return 0;
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pagemap-ioctl pass against a simulated kernel that follows
+ * kernel/README.md: GET_AND_CLEAR reports the first vec_len dirty pages of
+ * [start, start+len) in ascending order and clears exactly those. Errors and
+ * misbehaviour are injected per call.
+ */
+#include <errno.h>
+
+#include "sample-ioctl.h"
+#include "tests.h"
+#include "util.h"
+
+#define PAGE 4096
+#define NPAGES 4096
+#define BASE UINT64_C(0x7f0000000000)
+
+struct fake_kernel {
+	bool dirty[NPAGES];
+	bool pinned[NPAGES];		/* stay dirty after a clear */
+	unsigned calls;
+	int fail_at_call;		/* 1-based; 0 = never */
+	int fail_errno;
+	int partial_then_fail;		/* report this many pages, then fail the next call */
+	bool return_too_many, return_descending;
+	struct pagemap_sd_args seen[64];
+};
+
+static int fake_ioctl(int fd, unsigned long request, struct pagemap_sd_args *a, void *userdata) {
+	struct fake_kernel *k = userdata;
+	uint64_t start = (uint64_t) (uintptr_t) a->start;
+	int n = 0;
+
+	if (k->calls < ELEMENTSOF(k->seen))
+		k->seen[k->calls] = *a;
+	k->calls++;
+	ASSERT_EQ(fd, 42);
+	ASSERT_EQ(request, PAGEMAP_SD_GET_AND_CLEAR);
+	ASSERT_EQ(a->flags, PAGEMAP_SD_NO_REUSED_REGIONS);
+	ASSERT_TRUE(a->len > 0 && a->vec && a->vec_len > 0 && start % PAGE == 0);
+
+	if (k->fail_at_call && (int) k->calls == k->fail_at_call)
+		return -k->fail_errno;
+	if (k->return_too_many)
+		return a->vec_len + 1;
+
+	for (uint64_t off = 0; off < (uint64_t) a->len && n < a->vec_len; off += PAGE) {
+		uint64_t page = (start - BASE + off) / PAGE;
+
+		if (page >= NPAGES || !k->dirty[page])
+			continue;
+		if (k->partial_then_fail && n == k->partial_then_fail) {
+			k->fail_at_call = (int) k->calls + 1;
+			break;
+		}
+		a->vec[n++] = (loff_t) off;
+		if (!k->pinned[page])
+			k->dirty[page] = false;
+	}
+	if (k->return_descending && n >= 2) {
+		loff_t t = a->vec[0];
+		a->vec[0] = a->vec[1];
+		a->vec[1] = t;
+	}
+	return n;
+}
+
+static loff_t vec[8];
+
+static struct ioctl_pass pass_for(struct fake_kernel *k, int vec_len) {
+	return (struct ioctl_pass) {
+		.fd = 42, .page_size = PAGE, .vec = vec, .vec_len = vec_len, .ioctl_fn = fake_ioctl, .userdata = k,
+	};
+}
+
+static unsigned count_dirty(const struct fake_kernel *k) {
+	unsigned c = 0;
+
+	for (unsigned i = 0; i < NPAGES; i++)
+		c += k->dirty[i];
+	return c;
+}
+
+TEST(test_few_dirty_pages_one_call) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 100 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	k.dirty[3] = k.dirty[50] = k.dirty[99] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 3);
+	ASSERT_EQ(k.calls, 1);
+	ASSERT_EQ(count_dirty(&k), 0);
+	ASSERT_EQ((uintptr_t) k.seen[0].start, BASE);
+	ASSERT_EQ(k.seen[0].len, 100 * PAGE);
+}
+
+TEST(test_full_vec_continues_after_last_page) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 200 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 4);
+	struct ioctl_pass_result res;
+
+	for (unsigned i = 10; i < 20; i++)
+		k.dirty[i] = true; /* 10 dirty pages, vec takes 4 */
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 10);
+	ASSERT_EQ(k.calls, 3); /* 4 + 4 + 2 */
+	ASSERT_EQ((uintptr_t) k.seen[1].start, BASE + 14 * PAGE);
+	ASSERT_EQ(k.seen[1].len, (200 - 14) * PAGE);
+	ASSERT_EQ((uintptr_t) k.seen[2].start, BASE + 18 * PAGE);
+	ASSERT_EQ(count_dirty(&k), 0);
+}
+
+TEST(test_exactly_full_vec_then_empty) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 8 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 4);
+	struct ioctl_pass_result res;
+
+	k.dirty[0] = k.dirty[1] = k.dirty[2] = k.dirty[3] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 4);
+	ASSERT_EQ(k.calls, 2); /* a full vec always asks again */
+}
+
+TEST(test_full_vec_at_range_end_stops) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 4 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 4);
+	struct ioctl_pass_result res;
+
+	for (unsigned i = 0; i < 4; i++)
+		k.dirty[i] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 4);
+	ASSERT_EQ(k.calls, 1); /* the last page reported was the range's last */
+}
+
+TEST(test_pinned_pages_do_not_loop) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 64 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 2);
+	struct ioctl_pass_result res;
+
+	/* Pinned pages stay dirty: re-asking for the same range would never end. */
+	for (unsigned i = 0; i < 6; i++)
+		k.dirty[i] = k.pinned[i] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 6);
+	ASSERT_EQ(k.calls, 4);
+}
+
+TEST(test_many_ranges_and_huge_range_chunks) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = {
+		{ BASE, BASE + 10 * PAGE },
+		{ BASE + 100 * PAGE, BASE + 110 * PAGE },
+		{ BASE + 3 * PAGEMAP_SD_MAX_LEN, BASE + 5 * PAGEMAP_SD_MAX_LEN + PAGE }, /* > 2 GiB */
+	};
+	struct ioctl_pass p = pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	k.dirty[1] = k.dirty[105] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, ELEMENTSOF(r), &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 2);
+	ASSERT_EQ(k.calls, 5); /* 1 + 1 + three chunks of at most 1 GiB */
+	ASSERT_EQ(k.seen[2].len, (int) PAGEMAP_SD_MAX_LEN);
+	ASSERT_EQ(k.seen[3].len, (int) PAGEMAP_SD_MAX_LEN);
+	ASSERT_EQ(k.seen[4].len, PAGE);
+	ASSERT_EQ((uintptr_t) k.seen[4].start, BASE + 5 * PAGEMAP_SD_MAX_LEN);
+}
+
+TEST(test_enomem_skips_chunk_only) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 10 * PAGE }, { BASE + 20 * PAGE, BASE + 30 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	k.dirty[1] = k.dirty[21] = true;
+	k.fail_at_call = 1;
+	k.fail_errno = ENOMEM;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 2, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 1);
+	ASSERT_EQ(res.skipped_chunks, 1);
+	ASSERT_TRUE(k.dirty[1]); /* not cleared: counted next pass */
+}
+
+TEST(test_error_after_partial_keeps_partial_count) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 100 * PAGE }, { BASE + 200 * PAGE, BASE + 210 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	for (unsigned i = 0; i < 10; i++)
+		k.dirty[i] = true;
+	/*
+	 * The kernel returns the 3 pages it cleared, then the error (EINTR) on
+	 * the next call. The short count ends the range (the rest stays dirty
+	 * for the next pass); the error ends the pass; the 3 are kept.
+	 */
+	k.partial_then_fail = 3;
+	k.fail_errno = EINTR;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 2, &res), -EINTR);
+	ASSERT_EQ_U64(res.dirty_pages, 3);
+	ASSERT_EQ(k.calls, 2);
+	ASSERT_EQ(count_dirty(&k), 7);
+}
+
+TEST(test_fatal_errors_end_the_pass) {
+	const int errs[] = { ESRCH, EOPNOTSUPP, EFAULT, EINVAL };
+
+	for (size_t i = 0; i < ELEMENTSOF(errs); i++) {
+		static struct fake_kernel k;
+		const struct mem_range r[] = { { BASE, BASE + PAGE }, { BASE + 10 * PAGE, BASE + 11 * PAGE } };
+		struct ioctl_pass p = pass_for(&k, 8);
+		struct ioctl_pass_result res;
+
+		k = (struct fake_kernel) { .fail_at_call = 1, .fail_errno = errs[i] };
+		ASSERT_EQ(ioctl_pass_run(&p, r, 2, &res), -errs[i]);
+		ASSERT_EQ(k.calls, 1);
+	}
+}
+
+TEST(test_impossible_answers_are_rejected) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 100 * PAGE } };
+	struct ioctl_pass p = pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	k.return_too_many = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), -EBADMSG);
+
+	k = (struct fake_kernel) { .return_descending = true };
+	k.dirty[1] = k.dirty[2] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), -EBADMSG);
+
+	p.vec_len = 0;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), -EINVAL);
+}
+
+int main(void) {
+	RUN(test_few_dirty_pages_one_call);
+	RUN(test_full_vec_continues_after_last_page);
+	RUN(test_exactly_full_vec_then_empty);
+	RUN(test_full_vec_at_range_end_stops);
+	RUN(test_pinned_pages_do_not_loop);
+	RUN(test_many_ranges_and_huge_range_chunks);
+	RUN(test_enomem_skips_chunk_only);
+	RUN(test_error_after_partial_keeps_partial_count);
+	RUN(test_fatal_errors_end_the_pass);
+	RUN(test_impossible_answers_are_rejected);
+	return 0;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# `systemd-analyze verify` exits 0 on warnings (unknown keys, bad values):
+# any output at all is a failure here. verify also insists that ExecStart=
+# exists, so the generated unit is checked with only that line pointed at
+# the binary in the build tree; every other line is the installed one.
+set -eu
+unit=$1
+daemon=$2
+
+command -v systemd-analyze >/dev/null || { echo "systemd-analyze not installed; skipping"; exit 77; }
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+name=$(basename "$unit")
+grep -q '^ExecStart=' "$unit" || { echo "$name has no ExecStart="; exit 1; }
+sed "s|^ExecStart=.*|ExecStart=$(realpath "$daemon")|" "$unit" >"$dir/$name"
+
+out=$(cd "$dir" && systemd-analyze verify "$dir/$name" 2>&1) || {
+	echo "$out"; echo "systemd-analyze verify failed"; exit 1; }
+if [ -n "$out" ]; then
+	echo "$out"
+	echo "systemd-analyze verify printed warnings: treated as failure"
+	exit 1
+fi
+echo "ok: systemd-analyze verify is silent for $name"
