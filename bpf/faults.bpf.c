@@ -92,12 +92,13 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs,
 }
 
 /*
- * fexit rather than fentry: handle_mm_fault() runs twice for one fault when
- * the first attempt returns VM_FAULT_RETRY (the per-VMA-lock attempt does,
- * e.g. on the first fault of a fresh anonymous mapping, and so does a fault
- * that had to drop mmap_lock for I/O). Only fexit sees the return value, so
- * only fexit can count each fault once. Whether the page was present cannot
- * be told here: every write fault goes to np_write_faults.
+ * fexit rather than fentry: handle_mm_fault() runs again for the same fault
+ * when an attempt returns VM_FAULT_RETRY: it dropped the lock to wait for
+ * I/O or a page lock, or the per-VMA-lock attempt could not finish (it then
+ * falls back to mmap_lock without FAULT_FLAG_TRIED, so that flag does not
+ * tell retries apart). Only fexit sees the return value, so only fexit can
+ * count each fault once. Whether the page was present cannot be told here:
+ * every write fault goes to np_write_faults.
  */
 SEC("fexit/handle_mm_fault")
 int BPF_PROG(on_handle_mm_fault, struct vm_area_struct *vma, unsigned long address,
