@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <dirtyrate/faults.h>
+#include "faults.h"	/* bpf/: libdrbpf */
 
 #include "fault-source.h"
 

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libdrbpf knobs for the bpf suite and the overhead benchmark only: not
+ * part of the API the daemon uses.
+ */
+#ifndef DIRTYRATE_BPF_FAULTS_PRIV_H
+#define DIRTYRATE_BPF_FAULTS_PRIV_H
+
+#include "faults.h"
+
+struct dr_faults_test_opts {
+	/* counts as LRU_PERCPU_HASH with plain adds instead of one shared
+	 * value per tgid with atomic adds (see bpf/README.md: measured). */
+	bool percpu_counters;
+	/* Also load test_softdirty_clear, for dr_faults_run_test_clear(). */
+	bool load_test_clear_prog;
+	/* dr_faults_read_all() walks the map key by key, as on kernels
+	 * without batch operations. */
+	bool no_batch;
+};
+
+int dr_faults_open_ext(const struct dr_faults_opts *opts,
+		       const struct dr_faults_test_opts *topts,
+		       struct dr_faults **out, char *why, size_t why_len);
+
+/*
+ * Run the clear accounting once through BPF_PROG_TEST_RUN, as if
+ * softdirty_clear had fired for @target_tgid with @nr_pages, the caller being
+ * the clearer. Needs load_test_clear_prog.
+ */
+int dr_faults_run_test_clear(struct dr_faults *f, pid_t target_tgid,
+			     unsigned long nr_pages);
+
+/* Whether @tgid is in the programs' tracked set (tracked mode). */
+bool dr_faults_is_tracked(struct dr_faults *f, pid_t tgid);
+
+#endif /* DIRTYRATE_BPF_FAULTS_PRIV_H */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Hand-written, minimal stand-in for a bpftool-generated vmlinux.h: only the
+ * kernel-internal types and constants faults.bpf.c reads. Every struct is
+ * marked preserve_access_index, so clang emits CO-RE relocations and libbpf
+ * resolves the real field offsets against the running kernel's BTF at load
+ * time; the layouts below need only name the fields, not match the kernel.
+ * UAPI types (__u64, enum bpf_map_type, BPF_ANY, ...) come from the kernel's
+ * uapi headers (linux-libc-dev), which are stable by definition.
+ * See bpf/README.md for why this instead of a generated header.
+ */
+#ifndef __VMLINUX_H__
+#define __VMLINUX_H__
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+/* C types a generated vmlinux.h would carry. */
+typedef _Bool bool;
+enum { false = 0, true = 1 };
+typedef int pid_t;
+
+#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+/* signal->live: threads of the group that have not yet passed do_exit(). */
+struct signal_struct {
+	atomic_t live;
+};
+
+struct task_struct {
+	int tgid;
+	struct signal_struct *signal;
+};
+
+struct vm_area_struct;
+struct pt_regs;
+
+#pragma clang attribute pop
+
+/*
+ * mm/internal flags, as in include/linux/mm_types.h. Read them with
+ * bpf_core_enum_value(): the numbers here are only a fallback for clang,
+ * the values used are the running kernel's.
+ */
+enum fault_flag {
+	FAULT_FLAG_WRITE = 1 << 0,
+	FAULT_FLAG_USER = 1 << 6,
+};
+
+enum vm_fault_reason {
+	VM_FAULT_RETRY = 0x000400,
+};
+
+/* x86 page fault error code: hardware-defined, so plain constants. */
+#define X86_PF_PROT	(1UL << 0)	/* page was present (protection fault) */
+#define X86_PF_WRITE	(1UL << 1)	/* write access */
+#define X86_PF_USER	(1UL << 2)	/* from user mode */
+
+#endif /* __VMLINUX_H__ */
