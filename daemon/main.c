@@ -4,6 +4,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "backend.h"
 #include "manager.h"
 #include "util.h"
 
@@ -18,18 +19,39 @@ static void help(void) {
 	       "     --config=PATH        Configuration file (default: %s)\n"
 	       "     --bus-address=ADDR   Connect to this bus instead of the system bus\n"
 	       "                          (DBUS_SYSTEM_BUS_ADDRESS is honoured too)\n"
-	       "     --debug              Log debug messages\n",
+	       "     --debug              Log debug messages\n"
+	       "     --probe              Print the backends this kernel supports, best\n"
+	       "                          first, and exit (0 if a soft-dirty one is there)\n",
 	       program_invocation_short_name, CONFIG_DEFAULT_PATH);
 }
 
+/*
+ * For scripts and operators: what this kernel offers, without a bus. Exits 2
+ * when only faults-only is left (no soft-dirty), so `dirtyrated --probe` can
+ * decide where a demo or test runs.
+ */
+static int probe(void) {
+	struct backend_support support;
+	bool soft_dirty = false;
+
+	backend_probe(&support);
+	for (enum backend b = 0; b < _BACKEND_MAX; b++) {
+		printf("%-14s %s\n", backend_to_string(b), support.available[b] ? "yes" : "no");
+		if (b != BACKEND_FAULTS_ONLY && support.available[b])
+			soft_dirty = true;
+	}
+	exit(soft_dirty ? EXIT_SUCCESS : 2);
+}
+
 static int parse_argv(int argc, char *argv[]) {
-	enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_BUS_ADDRESS, ARG_DEBUG };
+	enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_BUS_ADDRESS, ARG_DEBUG, ARG_PROBE };
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "config", required_argument, NULL, ARG_CONFIG },
 		{ "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
 		{ "debug", no_argument, NULL, ARG_DEBUG },
+		{ "probe", no_argument, NULL, ARG_PROBE },
 		{}
 	};
 	int c;
@@ -55,6 +77,8 @@ static int parse_argv(int argc, char *argv[]) {
 		case ARG_DEBUG:
 			log_set_max_level(LOG_DEBUG);
 			break;
+		case ARG_PROBE:
+			return probe();
 		default:
 			return -EINVAL;
 		}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dirtyrate-workload: dirty a known number of distinct pages per second, so a
+ * reported dirty rate can be compared with the truth.
+ *
+ * Pages are written round-robin through a region large enough that no page
+ * is written twice within --unique-window seconds: any sampler whose interval
+ * is shorter than that sees exactly rate × interval dirty pages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICKS_PER_SEC 100
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) {
+	(void) sig;
+	stop = 1;
+}
+
+static int parse_u64(const char *s, uint64_t *ret) {
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static void help(void) {
+	printf("dirtyrate-workload [OPTIONS...]\n\n"
+	       "Dirty a known number of distinct pages per second.\n\n"
+	       "  -h --help                Show this help\n"
+	       "     --pages-per-sec=N     Distinct pages to dirty per second (default 2560)\n"
+	       "     --unique-window=SEC   No page is dirtied twice within SEC seconds (default 4)\n"
+	       "     --seconds=SEC         Stop after SEC seconds (default: run until SIGTERM)\n"
+	       "     --quiet               Do not print the truth line\n");
+}
+
+int main(int argc, char **argv) {
+	static const struct option options[] = {
+		{ "help",          no_argument,       NULL, 'h' },
+		{ "pages-per-sec", required_argument, NULL, 'r' },
+		{ "unique-window", required_argument, NULL, 'w' },
+		{ "seconds",       required_argument, NULL, 's' },
+		{ "quiet",         no_argument,       NULL, 'q' },
+		{}
+	};
+	uint64_t rate = 2560, window = 4, seconds = 0, region_pages, written = 0, ticks;
+	long page_size = sysconf(_SC_PAGESIZE);
+	struct timespec next;
+	int c, quiet = 0;
+	char *region;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		uint64_t *target = c == 'r' ? &rate : c == 'w' ? &window : c == 's' ? &seconds : NULL;
+
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'r': case 'w': case 's':
+			if (parse_u64(optarg, target) < 0) {
+				fprintf(stderr, "dirtyrate-workload: invalid number for --%s: %s\n",
+					options[c == 'r' ? 1 : c == 'w' ? 2 : 3].name, optarg);
+				return 1;
+			}
+			break;
+		default:
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dirtyrate-workload: unexpected argument: %s\n", argv[optind]);
+		return 1;
+	}
+	if (rate == 0 || window == 0 || rate > UINT64_MAX / window / 2) {
+		fprintf(stderr, "dirtyrate-workload: --pages-per-sec and --unique-window must be > 0\n");
+		return 1;
+	}
+
+	/* Twice the window's worth, so a page comes round only after 2 windows. */
+	region_pages = rate * window * 2;
+	region = mmap(NULL, region_pages * page_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (region == MAP_FAILED) {
+		fprintf(stderr, "dirtyrate-workload: mmap of %" PRIu64 " pages: %s\n",
+			region_pages, strerror(errno));
+		return 1;
+	}
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if (!quiet) {
+		printf("dirtyrate-workload: pid %d dirties %" PRIu64 " distinct pages/s = %" PRIu64
+		       " bytes/s (truth)\n", (int) getpid(), rate, rate * page_size);
+		fflush(stdout);
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (ticks = 1; !stop && (!seconds || ticks <= seconds * TICKS_PER_SEC); ticks++) {
+		/* Pages due by the end of this tick: no drift from rounding. */
+		uint64_t due = rate * ticks / TICKS_PER_SEC;
+
+		for (; written < due; written++)
+			region[(written % region_pages) * page_size] = (char) written;
+
+		next.tv_nsec += 1000000000L / TICKS_PER_SEC;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR && !stop)
+			;
+	}
+	return 0;
+}
