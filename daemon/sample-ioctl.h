@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>		/* loff_t */
 
 #include <dirtyrate/pagemap-sd.h>
 

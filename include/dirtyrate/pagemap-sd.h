@@ -5,19 +5,27 @@
  * on systems whose <linux/fs.h> predates the series; where the installed
  * headers already carry it, theirs win.
  *
- * The layout deliberately keeps the 2022 v2 series' field types (int lengths,
- * loff_t offsets) so that code written against that series, which does
+ * The offsets are loff_t, as in the 2022 v2 series, so that code written
+ * against it, which does
  *	arg.vec = (loff_t *)buf;
- * compiles unchanged and warning-free.
+ * compiles unchanged and warning-free. User space's loff_t is long on 64-bit
+ * and long long on 32-bit; like the kernel's header, this spells it without
+ * needing <sys/types.h> (and so also compiles in strict ISO C modes).
  */
 #ifndef DIRTYRATE_PAGEMAP_SD_H
 #define DIRTYRATE_PAGEMAP_SD_H
 
-#include <sys/types.h>		/* loff_t */
 #include <linux/fs.h>
 #include <linux/ioctl.h>
+#include <linux/types.h>
 
 #ifndef PAGEMAP_SD_GET
+
+#if __BITS_PER_LONG == 64
+#define __pagemap_sd_loff_t	__kernel_long_t
+#else
+#define __pagemap_sd_loff_t	__kernel_loff_t
+#endif
 
 /**
  * struct pagemap_sd_args - argument of the PAGEMAP_SD_* ioctls
@@ -30,7 +38,7 @@
 struct pagemap_sd_args {
 	void *start;
 	int len;
-	loff_t *vec;
+	__pagemap_sd_loff_t *vec;
 	int vec_len;
 	int flags;
 };
@@ -39,8 +47,8 @@ struct pagemap_sd_args {
 #define PAGEMAP_SD_CLEAR		_IOWR('f', 17, struct pagemap_sd_args)
 #define PAGEMAP_SD_GET_AND_CLEAR	_IOWR('f', 18, struct pagemap_sd_args)
 
-/* Only the per-page soft-dirty bit counts, not VM_SOFTDIRTY of new mappings. */
-#define PAGEMAP_SD_NO_REUSED_REGIONS	0x1
+/* Only the page table bit counts, not VM_SOFTDIRTY of new or reused mappings */
+#define PAGEMAP_SD_NO_REUSED_REGIONS	(1 << 0)
 
 #endif /* PAGEMAP_SD_GET */
 
