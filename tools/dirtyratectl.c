@@ -166,7 +166,7 @@ static int read_object(sd_bus_message *m, struct process_view *p, bool *found) {
 	return sd_bus_message_exit_container(m);
 }
 
-static int print_processes(sd_bus *bus, bool with_time) {
+static int print_processes(sd_bus *bus, bool with_time, bool header) {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	char t[32] = "", rate[32], avg[32], faults[32];
@@ -183,8 +183,9 @@ static int print_processes(sd_bus *bus, bool with_time) {
 		time_t now = time(NULL);
 		strftime(t, sizeof(t), "%H:%M:%S ", localtime(&now));
 	}
-	printf("%s%-8s %-16s %-14s %14s %14s %16s\n", with_time ? "TIME     " : "",
-	       "PID", "COMM", "BACKEND", "DIRTY/S", "AVG10", "WRITE FAULTS/S");
+	if (header)
+		printf("%s%-8s %-16s %-14s %14s %14s %16s\n", with_time ? "TIME     " : "",
+		       "PID", "COMM", "BACKEND", "DIRTY/S", "AVG10", "WRITE FAULTS/S");
 
 	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
 	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
@@ -252,6 +253,87 @@ static int cmd_status(sd_bus *bus) {
 	return 0;
 }
 
+/* One variant value as text, for `show`: numbers plain, NaN as "nan". */
+static int print_variant(sd_bus_message *m) {
+	const char *contents, *s;
+	char type;
+	union { uint32_t u; uint64_t t; double d; int b; } v;
+	int r;
+
+	r = sd_bus_message_peek_type(m, &type, &contents);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(m, 'v', contents);
+	if (r < 0)
+		return r;
+	switch (contents[0]) {
+	case 's':
+		r = sd_bus_message_read(m, "s", &s);
+		if (r >= 0)
+			printf("%s", s);
+		break;
+	case 'u':
+		r = sd_bus_message_read(m, "u", &v.u);
+		if (r >= 0)
+			printf("%" PRIu32, v.u);
+		break;
+	case 't':
+		r = sd_bus_message_read(m, "t", &v.t);
+		if (r >= 0)
+			printf("%" PRIu64, v.t);
+		break;
+	case 'd':
+		r = sd_bus_message_read(m, "d", &v.d);
+		if (r >= 0)
+			printf("%.17g", v.d);
+		break;
+	case 'b':
+		r = sd_bus_message_read(m, "b", &v.b);
+		if (r >= 0)
+			printf("%s", v.b ? "yes" : "no");
+		break;
+	default:
+		r = sd_bus_message_skip(m, contents);
+		if (r >= 0)
+			printf("(%s)", contents);
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+static int cmd_show(sd_bus *bus, uint32_t pid) {
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *all = NULL;
+	const char *path, *name;
+	int r;
+
+	r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetProcess",
+			       &error, &reply, "u", pid);
+	if (r < 0)
+		return fail(r, "GetProcess", &error);
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r < 0)
+		return fail(r, "GetProcess reply", NULL);
+	r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+			       &error, &all, "s", PROCESS_IFACE);
+	if (r < 0)
+		return fail(r, "GetAll", &error);
+
+	r = sd_bus_message_enter_container(all, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(all, 'e', "sv")) > 0) {
+		r = sd_bus_message_read(all, "s", &name);
+		if (r < 0)
+			break;
+		printf("%s=", name);
+		r = print_variant(all);
+		printf("\n");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(all);
+	}
+	return r < 0 ? fail(r, "parsing GetAll", NULL) : 0;
+}
+
 static int parse_pid(const char *s, uint32_t *ret) {
 	char *end;
 	unsigned long v;
@@ -299,7 +381,7 @@ static int cmd_watch(sd_bus *bus) {
 			nanosleep(&ts, NULL);
 		if (interrupted)
 			break;
-		r = print_processes(bus, true);
+		r = print_processes(bus, true, i == 0);
 		if (r < 0)
 			return r;
 	}
@@ -314,7 +396,8 @@ static void help(void) {
 	       "  list                 Tracked processes and their rates\n"
 	       "  watch                The same, every --interval seconds\n"
 	       "  track PID            Start tracking a process (root or polkit)\n"
-	       "  untrack PID          Stop tracking it\n\n"
+	       "  untrack PID          Stop tracking it\n"
+	       "  show PID             Every property of its Process object, NAME=VALUE\n\n"
 	       "Options:\n"
 	       "  -h --help            Show this help\n"
 	       "     --address=ADDR    Bus address instead of the system bus\n"
@@ -369,7 +452,7 @@ int main(int argc, char **argv) {
 	}
 	cmd = argv[optind];
 
-	if (strcmp(cmd, "track") == 0 || strcmp(cmd, "untrack") == 0) {
+	if (strcmp(cmd, "track") == 0 || strcmp(cmd, "untrack") == 0 || strcmp(cmd, "show") == 0) {
 		if (argc - optind != 2) {
 			fprintf(stderr, "dirtyratectl: %s takes exactly one PID\n", cmd);
 			return 1;
@@ -380,7 +463,7 @@ int main(int argc, char **argv) {
 	}
 
 	if (strcmp(cmd, "status") && strcmp(cmd, "list") && strcmp(cmd, "watch") &&
-	    strcmp(cmd, "track") && strcmp(cmd, "untrack")) {
+	    strcmp(cmd, "track") && strcmp(cmd, "untrack") && strcmp(cmd, "show")) {
 		fprintf(stderr, "dirtyratectl: unknown command: %s (see --help)\n", cmd);
 		return 1;
 	}
@@ -392,10 +475,16 @@ int main(int argc, char **argv) {
 	if (strcmp(cmd, "status") == 0)
 		r = cmd_status(bus);
 	else if (strcmp(cmd, "list") == 0)
-		r = print_processes(bus, false);
+		r = print_processes(bus, false, true);
 	else if (strcmp(cmd, "watch") == 0)
 		r = cmd_watch(bus);
-	else
+	else if (strcmp(cmd, "show") == 0) {
+		uint32_t pid;
+
+		r = parse_pid(argv[optind + 1], &pid);
+		if (r >= 0)
+			r = cmd_show(bus, pid);
+	} else
 		r = cmd_track(bus, strcmp(cmd, "track") == 0 ? "TrackProcess" : "UntrackProcess",
 			      argv[optind + 1]);
 	return r < 0 ? 1 : 0;

@@ -4,9 +4,7 @@
 
   bus-harness.py --daemon PATH --policy FILE... [--config-text TEXT] [--as-nobody] -- TEST [ARGS...]
 
-1. Writes a bus config derived from /usr/share/dbus-1/system.conf (same
-   default-deny policy), minus what only the real system bus may do (<user>,
-   <fork/>, pidfile, syslog, service helper and directories, /etc includes),
+1. Writes a bus config like the system bus's (tools/bus-config.py),
    listening on a socket in a temporary directory and including a directory
    with the --policy files (ours, plus any a test adds).
 2. Starts dbus-daemon, then dirtyrated with NOTIFY_SOCKET pointing at a socket
@@ -22,7 +20,6 @@ Exit status: the test's (77 = skipped), or 1 if the harness or daemon failed.
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import socket
@@ -32,22 +29,12 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+bus_config = __import__("bus-config").bus_config  # tools/bus-config.py, shared with the demo and the VM
+
 READY_TIMEOUT = 30
 STOP_TIMEOUT = 10
 DEFAULT_CONFIG = "[Daemon]\nSampleIntervalSec=100ms\n"
-
-
-def bus_config(socket_path, policy_dir):
-    text = open("/usr/share/dbus-1/system.conf").read()
-    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
-    for pattern in (r"<user>.*?</user>", r"<fork\s*/>", r"<pidfile>.*?</pidfile>", r"<syslog\s*/>",
-                    r"<servicehelper>.*?</servicehelper>", r"<standard_system_servicedirs\s*/>",
-                    r"<include\b[^>]*>.*?</include>", r"<includedir>.*?</includedir>"):
-        text = re.sub(pattern, "", text, flags=re.S)
-    text, n = re.subn(r"<listen>.*?</listen>", "<listen>unix:path=%s</listen>" % socket_path, text, flags=re.S)
-    if n != 1:
-        raise SystemExit("bus-harness: system.conf has no single <listen> to replace")
-    return text.replace("</busconfig>", "  <includedir>%s</includedir>\n</busconfig>" % policy_dir)
 
 
 def fail(msg):
