@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ static const struct method *const all_methods[] = {
 
 /* Rounds a method runs in a row before the next one's turn. */
 #define ROUNDS_PER_BLOCK	4
+
+/* Above this, a cell run alone starts without a warm-up round. */
+#define WARMUP_MAX_PAGES	10000
 
 /* Interleave isolated methods while their regions together stay this small. */
 #define INTERLEAVE_MAX_BYTES	(512UL << 20)
@@ -218,14 +222,15 @@ static void run_group(struct run *run, int si, struct live *lv, int n)
 		 * jump cache) slows whatever runs next; a method must pay its own
 		 * aftermath, not its neighbour's, so a block starts with a warm-up
 		 * round that is checked but not timed (so does a cell: the first
-		 * round after a change of pattern or method is not typical either).
+		 * round after a change of pattern or method is not typical either,
+		 * though not enough to matter where a round takes seconds).
 		 */
 		while (busy) {
 			busy = false;
 			for (int k = 0; k < n; k++) {
 				if (cr[k].done)
 					continue;
-				if (n > 1 || !cr[k].rounds)
+				if (n > 1 || (!cr[k].rounds && res->sizes[si] <= WARMUP_MAX_PAGES))
 					cell_round(&cr[k], &res->lim, false);
 				for (int b = 0; b < ROUNDS_PER_BLOCK && !cr[k].done; b++)
 					cell_round(&cr[k], &res->lim, true);
@@ -410,14 +415,14 @@ int main(int argc, char **argv)
 
 	if (res.quick) {
 		res.lim = (struct limits){ .min_rounds = 3, .max_rounds = 50,
-					   .budget_ns = 0.03e9 };
+					   .budget_ns = 0.03e9, .cap_ns = 2e9 };
 		if (!sizes_set) {
 			res.nsizes = 3;
 			res.sizes[0] = 1, res.sizes[1] = 100, res.sizes[2] = 10000;
 		}
 	} else {
 		res.lim = (struct limits){ .min_rounds = 5, .max_rounds = 200,
-					   .budget_ns = 0.3e9 };
+					   .budget_ns = 0.3e9, .cap_ns = 20e9 };
 	}
 	if (budget >= 0)
 		res.lim.budget_ns = budget * 1e9;
@@ -429,6 +434,7 @@ int main(int argc, char **argv)
 			res.lim.max_rounds = b;
 		} else if (sscanf(rounds, "%d", &a) == 1 && a > 0 && !strchr(rounds, ':')) {
 			res.lim.min_rounds = res.lim.max_rounds = a;
+			res.lim.cap_ns = HUGE_VAL;	/* exactly N it is */
 		} else {
 			usage(stderr);
 			return 2;

@@ -163,8 +163,10 @@ void print_header(const struct results *res)
 "TLB flushes, signals and context switches are dearer relative to plain loads and\n"
 "stores than on a real CPU). Only compare ratios between methods measured in this\n"
 "same run; never hold the absolute numbers against a target.\n\n");
-	printf("Rounds per cell: adaptive, %d..%d, until %.2f s spent; times are medians per round.\n",
-	       res->lim.min_rounds, res->lim.max_rounds, res->lim.budget_ns / 1e9);
+	printf("Rounds per cell: adaptive, %d..%d, until %.2f s spent (3 suffice past %.0f s);\n"
+	       "times are medians per round.\n",
+	       res->lim.min_rounds, res->lim.max_rounds, res->lim.budget_ns / 1e9,
+	       res->lim.cap_ns / 1e9);
 	printf("Pattern: every (pages/written)-th page, shifted by one page each round; each round's\n"
 	       "report is checked against the pages written (a wrong method shows \xe2\x9c\x97, no times).\n");
 	printf("Regions: private anonymous, 4 KiB pages, populated, between guard pages.\n\n");

@@ -2,9 +2,11 @@
 /*
  * Rounds and their statistics. A round writes the round's pages (timed),
  * collects (timed), then checks the report against the pages written
- * (untimed). A warm-up round is checked but not recorded. A cell runs rounds until it has at least min_rounds and has
- * spent its time budget, or has max_rounds: cheap cells get many rounds for
- * a stable median, expensive ones a bounded time.
+ * (untimed); a warm-up round is checked but not recorded. A cell runs
+ * rounds until it has at least min_rounds and has spent its time budget, or
+ * has max_rounds: cheap cells get many rounds for a stable median. A cell
+ * whose rounds take seconds (1 GiB written through a signal handler under
+ * TCG) stops at 3 once it has spent cap_ns, to keep the run bounded.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -178,7 +180,8 @@ void cell_round(struct cell_run *c, const struct limits *lim, bool record)
 	c->rounds++;
 
 	if (c->rounds >= lim->max_rounds ||
-	    (c->rounds >= lim->min_rounds && c->spent_ns >= lim->budget_ns))
+	    (c->rounds >= lim->min_rounds && c->spent_ns >= lim->budget_ns) ||
+	    (c->rounds >= 3 && c->spent_ns >= lim->cap_ns))
 		c->done = true;
 }
 
