@@ -82,6 +82,12 @@ int cell_run_init(struct cell_run *c, struct tracker *t, struct cell *out,
  * when the cell has its rounds.
  */
 void cell_round(struct cell_run *c, const struct limits *lim, bool record);
+/*
+ * Untimed: a collect with nothing written must report nothing. The rounds
+ * cannot tell a method that never re-arms where every round writes the same
+ * pages (100%, or a region of one page); this can.
+ */
+void cell_quiet_check(struct cell_run *c);
 /* Medians into c->out; frees the run. */
 void cell_run_finish(struct cell_run *c);
 

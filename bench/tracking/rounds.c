@@ -185,6 +185,28 @@ void cell_round(struct cell_run *c, const struct limits *lim, bool record)
 		c->done = true;
 }
 
+void cell_quiet_check(struct cell_run *c)
+{
+	struct tracker *t = c->t;
+	long n;
+
+	if (!c->out || c->out->state != CELL_OK || (t->m->flags & M_BASELINE))
+		return;
+	n = t->m->collect(t);
+	if (n < 0) {
+		c->out->state = CELL_ERROR;
+		snprintf(c->out->why, sizeof(c->out->why), "%s", t->err);
+		return;
+	}
+	n = t->m->pages(t, c->got);
+	if (n) {
+		c->out->state = CELL_WRONG;
+		snprintf(c->out->why, sizeof(c->out->why),
+			 "with nothing written after the last round, it reported "
+			 "%ld pages: it did not re-arm", n);
+	}
+}
+
 void cell_run_finish(struct cell_run *c)
 {
 	struct cell *o = c->out;

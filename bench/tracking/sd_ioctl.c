@@ -143,6 +143,30 @@ const struct method method_sd_get_clear = {
 	.teardown = sd_teardown,
 };
 
+/*
+ * Wrong on purpose, to show that the check catches a method that does not
+ * re-arm: it reports with GET and never clears, so pages written in earlier
+ * rounds keep showing up. Only runs when asked for by name.
+ */
+static long sd_collect_get_only(struct tracker *t)
+{
+	long n = sd_ioctl(t, PAGEMAP_SD_GET);
+
+	if (n < 0)
+		return tracker_fail(t, (int)-n, "PAGEMAP_SD_GET");
+	((struct sd_state *)t->priv)->n = n;
+	return n;
+}
+
+const struct method method_sd_get_only = {
+	.name = "broken-get-only",
+	.what = "check of the check: PAGEMAP_SD_GET, never re-arms (must show \xe2\x9c\x97)",
+	.setup = sd_setup_gac,
+	.collect = sd_collect_get_only,
+	.pages = sd_pages,
+	.teardown = sd_teardown,
+};
+
 /* The same as gac, timed in the process that has 4 GiB populated elsewhere. */
 const struct method method_sd_gac_ballast = {
 	.name = "gac@4G",

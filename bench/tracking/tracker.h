@@ -66,6 +66,7 @@ extern const struct method method_scan_softdirty;
 extern const struct method method_scan_uffd_async;
 extern const struct method method_mprotect;
 extern const struct method method_uffd_sync;
+extern const struct method method_sd_get_only;	/* wrong on purpose */
 
 /* procfs.c: /proc/self/pagemap and /proc/self/clear_refs, opened once. */
 int pagemap_fd(void);
