@@ -16,8 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "bench.h"
+
+#ifndef BENCH_VERSION
+#define BENCH_VERSION "(unversioned)"
+#endif
 
 static int method_index(const struct results *res, const char *name)
 {
@@ -147,22 +152,28 @@ static void read_line(const char *path, const char *key, char *out, size_t len)
 void print_header(const struct results *res)
 {
 	struct utsname u;
-	char cpu[128], cs[64], buf[32];
+	char cpu[128], cs[64], buf[32], date[32];
+	time_t now;
 
 	uname(&u);
 	read_line("/proc/cpuinfo", "model name", cpu, sizeof(cpu));
 	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
 		  NULL, cs, sizeof(cs));
-	printf("dirtyrate kernel tracking benchmark: report the written pages of a region + re-arm\n");
-	printf("kernel %s %s, %s, cpu \"%s\", clocksource %s, clock read %s (subtracted)\n",
-	       u.release, u.version, u.machine, cpu, cs,
+	now = time(NULL);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	printf("dirtyrate kernel tracking benchmark %s: report the written pages of a region + re-arm\n",
+	       BENCH_VERSION);
+	printf("%s; kernel %s %s, %s, cpu \"%s\", clocksource %s, clock read %s (subtracted)\n",
+	       date, u.release, u.version, u.machine, cpu, cs,
 	       fmt_ns(buf, sizeof(buf), (double)res->clock_ovh_ns));
 	printf("\n"
-"CAVEAT: meant to run under qemu TCG (software-emulated CPU). Absolute times are\n"
-"not those of hardware, and TCG distorts kinds of work differently (page faults,\n"
-"TLB flushes, signals and context switches are dearer relative to plain loads and\n"
-"stores than on a real CPU). Only compare ratios between methods measured in this\n"
-"same run; never hold the absolute numbers against a target.\n\n");
+"CAVEAT: %s. Absolute times under TCG\n"
+"are not those of hardware, and TCG distorts kinds of work differently (page\n"
+"faults, TLB flushes, signals and context switches are dearer relative to plain\n"
+"loads and stores than on a real CPU). Only compare ratios between methods\n"
+"measured in this same run; never hold the absolute numbers against a target.\n\n",
+	       strstr(cpu, "TCG") ? "this run is under qemu TCG (software-emulated CPU)" :
+				    "made for qemu TCG; this cpu does not say TCG");
 	printf("Rounds per cell: adaptive, %d..%d, until %.2f s spent (3 suffice past %.0f s);\n"
 	       "times are medians per round.\n",
 	       res->lim.min_rounds, res->lim.max_rounds, res->lim.budget_ns / 1e9,
