@@ -257,7 +257,7 @@ static void print_cell_table(const struct results *res, int si, int di)
 
 static void print_summary(const struct results *res)
 {
-	char r[32], sz[32];
+	char r[32];
 
 	printf("== Summary: cost per round (report+re-arm + fault cost of the writes) / ours; >1x: ours is faster ==\n");
 	for (int di = 0; di < res->ndirty; di++) {
@@ -312,7 +312,6 @@ static void print_summary(const struct results *res)
 		}
 		printf("\n");
 	}
-	(void)sz;
 	printf("\n");
 }
 
