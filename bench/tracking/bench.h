@@ -91,8 +91,9 @@ void cell_quiet_check(struct cell_run *c);
 /* Medians into c->out; frees the run. */
 void cell_run_finish(struct cell_run *c);
 
-/* breakdown.c: fixed and per-page costs of the calls, on a clean range */
-#define BD_ROWS	7
+/* breakdown.c: fixed, per page walked and per dirty page costs of the calls */
+#define BD_ROWS	8
+#define BD_DIRTY_MAX_PAGES	10000	/* sizes timed with every page written */
 extern const char *const breakdown_rows[BD_ROWS];
 struct results;
 void run_breakdown(struct results *res);
@@ -111,7 +112,8 @@ struct results {
 	double run_s;
 	bool quick;
 	bool bd_run;
-	double bd[BD_ROWS][MAX_SIZES];	/* ns per call, -1: failed */
+	double bd[BD_ROWS][MAX_SIZES];	/* ns per call, clean; -1: not run */
+	double bd_dirty[BD_ROWS][MAX_SIZES];	/* ... every page written */
 };
 
 void print_header(const struct results *res);

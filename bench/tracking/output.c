@@ -315,57 +315,54 @@ static void print_summary(const struct results *res)
 	printf("\n");
 }
 
+static void print_breakdown_row(const struct results *res, const double *v)
+{
+	char b[32];
+
+	for (int si = 0; si < res->nsizes; si++)
+		printf(" %9s", v[si] < 0 ? "-" : fmt_ns(b, sizeof(b), v[si]));
+}
+
 static void print_breakdown(const struct results *res)
 {
-	const char *per_dirty[] = { method_sd_gac.name, method_scan_uffd_async.name };
-	int first = 0, last = res->nsizes - 1, d100 = -1, d0 = -1;
+	int first = 0, last = res->nsizes - 1, dl = -1;
 	char b[32];
 
 	if (!res->bd_run)
 		return;
-	printf("== Where report+re-arm time goes: each call alone on a clean range (nothing written), median ==\n");
-	printf("%-46s", "call \\ pages");
+	/* the largest size timed with every page written */
+	for (int si = 0; si < res->nsizes; si++)
+		if (res->bd_dirty[BD_ROWS - 1][si] >= 0)
+			dl = si;
+	printf("== Where report+re-arm time goes: each call alone, median ==\n");
+	printf("(per page walked: slope of the clean row, first to last size; per dirty page:\n"
+	       "(all written - clean) / pages, at the largest size timed all written)\n");
+	printf("%-46s", "clean range \\ pages");
 	for (int si = 0; si < res->nsizes; si++)
 		printf(" %9zu", res->sizes[si]);
-	printf(" %10s\n", "per page");
+	printf(" %9s %9s\n", "per page", "per dirty");
+	printf("%-46s", "");
+	for (int si = 0; si < res->nsizes; si++)
+		printf(" %9s", "");
+	printf(" %9s %9s\n", "walked", "page");
 	for (int row = 0; row < BD_ROWS; row++) {
+		const double *c = res->bd[row], *d = res->bd_dirty[row];
+
 		printf("%-46s", breakdown_rows[row]);
-		for (int si = 0; si < res->nsizes; si++)
-			printf(" %9s", res->bd[row][si] < 0 ? "failed" :
-			       fmt_ns(b, sizeof(b), res->bd[row][si]));
-		if (last > first && res->bd[row][first] >= 0 && res->bd[row][last] >= 0)
-			printf(" %10s", fmt_ns(b, sizeof(b),
-			       (res->bd[row][last] - res->bd[row][first]) /
-			       (double)(res->sizes[last] - res->sizes[first])));
+		print_breakdown_row(res, c);
+		if (last > first && c[first] >= 0 && c[last] >= 0)
+			printf(" %9s", fmt_ns(b, sizeof(b), (c[last] - c[first]) /
+					      (double)(res->sizes[last] - res->sizes[first])));
+		else
+			printf(" %9s", "-");
+		if (dl >= 0 && d[dl] >= 0 && c[dl] >= 0)
+			printf(" %9s", fmt_ns(b, sizeof(b), (d[dl] - c[dl]) / (double)res->sizes[dl]));
 		printf("\n");
 	}
-	for (int di = 0; di < res->ndirty; di++) {
-		if (res->dirty[di] == 100)
-			d100 = di;
-		if (res->dirty[di] == 0)
-			d0 = di;
-	}
-	if (d100 < 0 || d0 < 0) {
-		printf("\n");
-		return;
-	}
-	printf("%-46s\n", "per dirty page: (report+re-arm at 100% - at 0%) / pages, from the cells:");
-	for (size_t k = 0; k < sizeof(per_dirty) / sizeof(per_dirty[0]); k++) {
-		int mi = method_index(res, per_dirty[k]);
-
-		if (mi < 0)
-			continue;
-		printf("  %-44s", per_dirty[k]);
-		for (int si = 0; si < res->nsizes; si++) {
-			const struct cell *c100 = cell_at(res, si, mi, d100);
-			const struct cell *c0 = cell_at(res, si, mi, d0);
-
-			if (!cell_ok(c100) || !cell_ok(c0) || !c100->written)
-				printf(" %9s", "-");
-			else
-				printf(" %9s", fmt_ns(b, sizeof(b),
-				       (c100->report_ns - c0->report_ns) / (double)c100->written));
-		}
+	printf("%-46s\n", "every page written \\ pages");
+	for (int row = 1; row < BD_ROWS; row++) {
+		printf("%-46s", breakdown_rows[row]);
+		print_breakdown_row(res, res->bd_dirty[row]);
 		printf("\n");
 	}
 	printf("\n");
