@@ -107,6 +107,12 @@ static int bd_prepare(struct bd_ctx *x, int row, bool dirty)
 {
 	struct tracker *t = row >= BD_SCAN_W ? &x->uf : &x->sd;
 
+	/*
+	 * Not before the floor: a walk of 1 GiB empties TCG's TLB and made an
+	 * unknown ioctl look like 9 us instead of 0.6.
+	 */
+	if (row == BD_FLOOR)
+		return 0;
 	if (t->m->collect(t) < 0)
 		return -1;
 	if (dirty)
