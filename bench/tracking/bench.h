@@ -68,6 +68,7 @@ struct cell_run {
 	struct cell *out;
 	size_t written;
 	unsigned long *seq;	/* the tracker's round counter: patterns shift */
+	double *last_round_ns;	/* the tracker's last round, warm-up or not */
 	double *report, *write, *total;
 	uint32_t *idx, *got;
 	int rounds;
@@ -76,7 +77,8 @@ struct cell_run {
 };
 
 int cell_run_init(struct cell_run *c, struct tracker *t, struct cell *out,
-		  size_t written, unsigned long *seq, const struct limits *lim);
+		  size_t written, unsigned long *seq, double *last_round_ns,
+		  const struct limits *lim);
 /*
  * One round: write, collect, check; its times count if record. Sets c->done
  * when the cell has its rounds.

@@ -75,7 +75,8 @@ double speed_probe_ns(void)
 }
 
 int cell_run_init(struct cell_run *c, struct tracker *t, struct cell *out,
-		  size_t written, unsigned long *seq, const struct limits *lim)
+		  size_t written, unsigned long *seq, double *last_round_ns,
+		  const struct limits *lim)
 {
 	size_t n = (size_t)lim->max_rounds;
 
@@ -84,6 +85,7 @@ int cell_run_init(struct cell_run *c, struct tracker *t, struct cell *out,
 	c->out = out;
 	c->written = written;
 	c->seq = seq;
+	c->last_round_ns = last_round_ns;
 	c->report = calloc(n, sizeof(double));
 	c->write = calloc(n, sizeof(double));
 	c->total = calloc(n, sizeof(double));
@@ -170,6 +172,7 @@ void cell_round(struct cell_run *c, const struct limits *lim, bool record)
 	t3 = now_ns();
 
 	c->spent_ns += (double)(t3 - t0);
+	*c->last_round_ns = (double)(t3 - t0);
 	if (!record)
 		return;
 	w = (double)(t1 - t0) - (double)ovh;
