@@ -39,7 +39,7 @@ double speed_probe_ns(void);
 struct limits {
 	int min_rounds, max_rounds;
 	double budget_ns;	/* of one cell: keep going until spent */
-	double cap_ns;		/* ...but past it, 3 rounds are enough */
+	double cap_ns;		/* past this, 3 rounds are enough */
 };
 
 enum cell_state {

@@ -74,7 +74,7 @@ static void usage(FILE *f)
 "  --methods M,...      methods to run, by name (default all; see --list);\n"
 "                       gac and the no-tracking baseline always run\n"
 "  --rounds N|MIN:MAX   rounds per cell: exactly N, or adaptive (default 5:200)\n"
-"  --budget S           seconds a cell keeps adding rounds for (default 0.3)\n"
+"  --budget S           seconds a cell keeps adding rounds for (default 0.2)\n"
 "  --ballast-mib N      memory populated elsewhere for the @4G methods (default 4096)\n"
 "  --quick              < 1 min: sizes 1,100,10000, no @4G methods, rounds 3:50,\n"
 "                       budget 0.03 s\n"
@@ -499,7 +499,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		res.lim = (struct limits){ .min_rounds = 5, .max_rounds = 200,
-					   .budget_ns = 0.3e9, .cap_ns = 20e9 };
+					   .budget_ns = 0.2e9, .cap_ns = 5e9 };
 	}
 	if (budget >= 0)
 		res.lim.budget_ns = budget * 1e9;

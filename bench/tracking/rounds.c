@@ -5,8 +5,8 @@
  * (untimed); a warm-up round is checked but not recorded. A cell runs
  * rounds until it has at least min_rounds and has spent its time budget, or
  * has max_rounds: cheap cells get many rounds for a stable median. A cell
- * whose rounds take seconds (1 GiB written through a signal handler under
- * TCG) stops at 3 once it has spent cap_ns, to keep the run bounded.
+ * whose rounds take a second or more (1 GiB written, under TCG) stops at 3
+ * once it has spent cap_ns, to keep the run bounded.
  */
 #include <errno.h>
 #include <stdio.h>
