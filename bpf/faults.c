@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
@@ -46,12 +47,16 @@ static const unsigned int hook_caps[NR_HOOKS] = {
  */
 #define LRU_HEADROOM_PER_CPU 128
 
+/* PROC_PID_INIT_INO (include/linux/proc_ns.h): the initial PID namespace's inode. */
+#define PID_NS_INIT_INO 0xEFFFFFFCU
+
 /* What the running kernel offers, from its BTF. */
 struct kernel_features {
 	bool page_fault_user;	/* x86 exceptions:page_fault_user */
 	int handle_mm_fault;	/* its BTF id, for fexit; 0 if absent */
 	bool softdirty_clear;	/* the dirtyrate kernel series */
 	bool process_exit;	/* sched:sched_process_exit */
+	bool task_from_pid;	/* the bpf_task_from_pid() kfunc (6.2+) */
 };
 
 struct dr_faults {
@@ -61,6 +66,8 @@ struct dr_faults {
 	bool percpu;
 	bool no_batch;
 	bool has_clear_tp;
+	__u32 pidns_ino;		/* the programs' pidns_ino: 0 = initial namespace */
+	__u64 pidns_dev;
 	int ncpus;			/* values per key: possible CPUs if percpu, else 1 */
 	unsigned int max_entries;	/* what the user asked for */
 	unsigned int counts_size;	/* max_entries of the counts map */
@@ -121,12 +128,44 @@ static int probe_kernel(struct kernel_features *k, char *why, size_t len)
 						    BTF_KIND_TYPEDEF) > 0;
 	k->process_exit = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit",
 						 BTF_KIND_TYPEDEF) > 0;
+	k->task_from_pid = btf__find_by_name_kind(btf, "bpf_task_from_pid", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 	if (!k->process_exit) {
 		say(why, len, "kernel BTF has no sched_process_exit tracepoint (CONFIG_TRACEPOINTS?)");
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+/*
+ * The caller's PID namespace, as the programs want it: 0 for the initial
+ * one (kernel tgids are the caller's: no translation), else the inode
+ * number of /proc/self/ns/pid. @force_walk: translate even in the initial
+ * namespace (tests of the translation on a host without containers).
+ */
+static int caller_pidns(bool force_walk, __u32 *ino, __u64 *dev, char *why, size_t len)
+{
+	struct stat st;
+	int err;
+
+	if (stat("/proc/self/ns/pid", &st) < 0) {
+		err = -errno;
+		say(why, len, "cannot tell the caller's PID namespace: /proc/self/ns/pid: %s "
+		    "(is /proc mounted?)", strerror(-err));
+		return err;
+	}
+	*ino = st.st_ino == PID_NS_INIT_INO && !force_walk ? 0 : (__u32)st.st_ino;
+	*dev = st.st_dev;
+	return 0;
+}
+
+/*
+ * Whether clears can be attributed: the tracepoint exists and, from a PID
+ * namespace other than the initial one, its tgid can be translated.
+ */
+static bool clears_countable(const struct dr_faults *f, const struct kernel_features *k)
+{
+	return k->softdirty_clear && (!f->pidns_ino || k->task_from_pid);
 }
 
 /*
@@ -274,6 +313,8 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 	skel->rodata->all_processes = f->all;
 	skel->rodata->percpu_counters = f->percpu;
 	skel->rodata->self_tgid = self_tgid;
+	skel->rodata->pidns_ino = f->pidns_ino;
+	skel->rodata->pidns_dev = f->pidns_dev;
 	bpf_map__set_max_entries(skel->maps.counts, f->counts_size);
 	/* Unused in all mode, but a map cannot be empty. */
 	bpf_map__set_max_entries(skel->maps.tracked, f->all ? 1 : f->max_entries);
@@ -283,8 +324,10 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 	bpf_program__set_autoload(skel->progs.on_page_fault_user, hook == HOOK_TP_BTF);
 	bpf_program__set_autoload(skel->progs.on_handle_mm_fault, hook == HOOK_FEXIT);
 	bpf_program__set_autoload(skel->progs.on_perf_page_fault, hook == HOOK_PERF);
-	bpf_program__set_autoload(skel->progs.on_softdirty_clear, k->softdirty_clear);
-	bpf_program__set_autoload(skel->progs.test_softdirty_clear, t->load_test_clear_prog);
+	bpf_program__set_autoload(skel->progs.on_softdirty_clear, clears_countable(f, k));
+	/* Needs no tracepoint, but the same translation. */
+	bpf_program__set_autoload(skel->progs.test_softdirty_clear, t->load_test_clear_prog &&
+				  (!f->pidns_ino || k->task_from_pid));
 
 	err = faults_bpf__load(skel);
 	if (err) {
@@ -295,7 +338,7 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 
 	/* Exit hook first: no process may get counters nobody removes. */
 	err = attach_prog(skel->progs.on_process_exit, &skel->links.on_process_exit, why, len);
-	if (!err && k->softdirty_clear)
+	if (!err && clears_countable(f, k))
 		err = attach_prog(skel->progs.on_softdirty_clear,
 				  &skel->links.on_softdirty_clear, why, len);
 	if (!err && hook == HOOK_TP_BTF)
@@ -310,7 +353,7 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 		goto fail;
 
 	f->hook = hook;
-	f->has_clear_tp = k->softdirty_clear;
+	f->has_clear_tp = clears_countable(f, k);
 	f->counts_fd = bpf_map__fd(skel->maps.counts);
 	f->tracked_fd = bpf_map__fd(skel->maps.tracked);
 	return 0;
@@ -371,6 +414,8 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 	}
 
 	err = probe_kernel(&k, why, why_len);
+	if (!err)
+		err = caller_pidns(topts->force_pidns_walk, &f->pidns_ino, &f->pidns_dev, why, why_len);
 	if (err)
 		goto fail;
 
@@ -393,6 +438,9 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 	/* Say what was given up on the way only if the best hook was not used. */
 	if (f->hook != HOOK_TP_BTF && forced < 0)
 		say(why, why_len, "%s", notes);
+	if (k.softdirty_clear && !f->has_clear_tp)
+		say(why, why_len, "softdirty_clear: clears not counted: from a PID namespace other "
+		    "than the initial one its tgids need bpf_task_from_pid() (Linux 6.2+) to translate");
 	*out = f;
 	return 0;
 fail:
@@ -586,7 +634,7 @@ int dr_faults_read_all(struct dr_faults *f, struct dr_fault_entry *out, unsigned
 
 int dr_faults_run_test_clear(struct dr_faults *f, pid_t target_tgid, unsigned long nr_pages)
 {
-	/* The tracepoint's arguments: target_tgid, start, end, nr_pages, source. */
+	/* struct test_clear_args: target_tgid, start, end, nr_pages, source. */
 	__u64 args[5] = { (__u32)target_tgid, 0, 0, nr_pages, 1 };
 	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args));
 	int fd = bpf_program__fd(f->skel->progs.test_softdirty_clear);
