@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -100,12 +101,55 @@ static void say(char *why, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether @cap is in the caller's effective set (capget: no libcap needed). */
+static bool have_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+/* Why EPERM, as far as the caller's capabilities tell. */
 static const char *privilege_hint(int err)
 {
+	bool admin = have_cap(CAP_SYS_ADMIN);
+
 	if (err != -EPERM)
 		return "";
-	return geteuid() ? " (needs root, or CAP_BPF and CAP_PERFMON)" :
-			   " (refused to root too: kernel lockdown, an LSM or a sandbox)";
+	if (!(admin || have_cap(CAP_BPF)) || !(admin || have_cap(CAP_PERFMON)))
+		return " (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, in the effective set)";
+	return " (refused despite the capabilities: kernel lockdown, an LSM or a sandbox)";
+}
+
+static void (*user_print)(int level, const char *line);
+
+static int print_to_user(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t len;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	user_print(level == LIBBPF_WARN ? 0 : level == LIBBPF_INFO ? 1 : 2, line);
+	return 0;
+}
+
+void dr_faults_set_print(void (*fn)(int level, const char *line))
+{
+	user_print = fn;
+	libbpf_set_print(fn ? print_to_user : NULL);
 }
 
 static int probe_kernel(struct kernel_features *k, char *why, size_t len)

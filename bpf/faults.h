@@ -46,6 +46,13 @@ int dr_faults_open(const struct dr_faults_opts *opts, struct dr_faults **out,
 		   char *why, size_t why_len);
 void dr_faults_close(struct dr_faults *f);
 
+/*
+ * Where libbpf's own messages go, one line each (level: 0 warning, 1 info,
+ * 2 debug); NULL silences them. Without a call, libbpf's default: warnings
+ * and info on stderr. Process-wide (it is libbpf's print callback).
+ */
+void dr_faults_set_print(void (*fn)(int level, const char *line));
+
 /* "tp_btf/page_fault_user" | "fexit/handle_mm_fault" | "perf-event" */
 const char *dr_faults_hook(const struct dr_faults *f);
 /*
