@@ -22,14 +22,18 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 	/* Fault counters: deltas survive wraps and map-entry resets. */
 	if (in->have_faults) {
 		if (s->have_fault_baseline) {
-			write_faults = counter_delta(s->last_faults.wp_faults, in->faults.wp_faults) +
-				counter_delta(s->last_faults.np_write_faults, in->faults.np_write_faults);
 			uint64_t clears = counter_delta(s->last_faults.clears_foreign, in->faults.clears_foreign);
+			uint64_t last = in->faults.last_foreign_clear_nsec;
 
-			s->write_faults_total += write_faults;
 			s->foreign_clears += clears;
-			disturbed = clears > 0;
-			faults_valid = true;
+			/* See the header: a clear may disturb two intervals. */
+			disturbed = clears > 0 || (last != 0 && last >= s->last_pass_begin_nsec);
+			if (in->have_write_faults) {
+				write_faults = counter_delta(s->last_faults.wp_faults, in->faults.wp_faults) +
+					counter_delta(s->last_faults.np_write_faults, in->faults.np_write_faults);
+				s->write_faults_total += write_faults;
+				faults_valid = true;
+			}
 		}
 		s->last_faults = in->faults;
 		s->have_fault_baseline = true;
@@ -42,6 +46,7 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 	if (!s->have_baseline) {
 		s->have_baseline = true;
 		s->last_usec = in->now_usec;
+		s->last_pass_begin_nsec = in->pass_begin_nsec;
 		s->pending_pages = 0;
 		return 0;
 	}
@@ -58,6 +63,7 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 	}
 	dt = in->now_usec - s->last_usec;
 	s->last_usec = in->now_usec;
+	s->last_pass_begin_nsec = in->pass_begin_nsec;
 
 	s->write_faults_per_sec = faults_valid ? rate_per_sec(write_faults, dt) : NAN;
 

@@ -19,6 +19,10 @@ const char *fault_source_hook(const struct fault_source *s) {
 	return NULL;
 }
 
+bool fault_source_counts_writes(const struct fault_source *s) {
+	return false;
+}
+
 bool fault_source_sees_clears(const struct fault_source *s) {
 	return false;
 }
@@ -28,6 +32,10 @@ int fault_source_track(struct fault_source *s, pid_t tgid) {
 }
 
 int fault_source_untrack(struct fault_source *s, pid_t tgid) {
+	return -EOPNOTSUPP;
+}
+
+int fault_source_snapshot(struct fault_source *s) {
 	return -EOPNOTSUPP;
 }
 
