@@ -876,6 +876,22 @@ static void check_pidns(const struct dr_faults_test_opts *topts, struct worker *
 		       (unsigned long long)c.clears_self);
 	}
 
+	/* The real tracepoint, where the kernel has it: the worker clears its own
+	 * bits (self for `other`), then we clear them through /proc (foreign). */
+	if (other && dr_faults_has_clear_tracepoint(other) &&
+	    !measure(other, &w, OP_CLEAR_REFS, 0, &d, &r)) {
+		struct dr_fault_counts a, b;
+		long err;
+
+		expect_range("tracepoint: the worker's clear_refs, clears_self", d.clears_self, 1, 1);
+		counts_or_zero(other, w.pid, &a);
+		err = proc_clear_refs(w_initial);
+		counts_or_zero(other, w.pid, &b);
+		expect(!err, "clear_refs of %d: %s", w_initial, strerror((int)-err));
+		expect_range("tracepoint: our clear_refs of it, clears_foreign",
+			     b.clears_foreign - a.clears_foreign, 1, 1);
+	}
+
 	all = open_faults(&(struct dr_faults_opts){ .all_processes = true }, &t);
 	if (all && !measure(all, &w, OP_TOUCH, N, &d, &r)) {
 		expect_range("all mode: np_write_faults", d.np_write_faults, N, N + SLACK);
