@@ -16,7 +16,7 @@ static void rate_avgs_invalidate(struct rate_avgs *a) {
 }
 
 int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t page_size) {
-	uint64_t write_faults = 0, dt, dirty_bytes;
+	uint64_t write_faults = 0, dt, dirty_bytes, dirty_pages = in->dirty_pages;
 	bool disturbed = false, have_dirty, faults_valid = false;
 
 	/* Fault counters: deltas survive wraps and map-entry resets. */
@@ -28,6 +28,9 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 			s->foreign_clears += clears;
 			/* See the header: a clear may disturb two intervals. */
 			disturbed = clears > 0 || (last != 0 && last >= s->last_pass_begin_nsec);
+			if (in->have_dirty && in->dirty_is_own_clears)
+				dirty_pages = counter_delta(s->last_faults.cleared_pages_self,
+							    in->faults.cleared_pages_self);
 			if (in->have_write_faults) {
 				write_faults = counter_delta(s->last_faults.wp_faults, in->faults.wp_faults) +
 					counter_delta(s->last_faults.np_write_faults, in->faults.np_write_faults);
@@ -58,7 +61,7 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 	 */
 	if (in->now_usec <= s->last_usec) {
 		if (in->have_dirty)
-			s->pending_pages += in->dirty_pages;
+			s->pending_pages += dirty_pages;
 		return 0;
 	}
 	dt = in->now_usec - s->last_usec;
@@ -69,7 +72,7 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 
 	have_dirty = in->have_dirty;
 	if (have_dirty)
-		dirty_bytes = (in->dirty_pages + s->pending_pages) * page_size;
+		dirty_bytes = (dirty_pages + s->pending_pages) * page_size;
 	else if (faults_valid) {
 		dirty_bytes = write_faults * page_size; /* faults-only estimate */
 		have_dirty = true;

@@ -20,6 +20,10 @@ struct sample {
 	uint64_t dirty_pages;		/* pages found dirty (and cleared) by this pass */
 	bool have_faults;		/* the fault source returned counters (clears) */
 	bool have_write_faults;		/* ... and its hook counts write faults */
+	/* The pass's clear is counted by the clear tracepoint: what it cleared
+	 * (cleared_pages_self) is the dirty count, exact where dirty_pages came
+	 * from a read that raced the clear (clear-refs). */
+	bool dirty_is_own_clears;
 	struct fault_counts faults;
 };
 
@@ -52,6 +56,10 @@ void proc_stats_init(struct proc_stats *s);
  * cleared the process's soft-dirty bits is "disturbed": its dirty count is
  * only a lower bound, so DirtyBytesPerSec is NAN for it and the averages are
  * left alone rather than pulled down.
+ *
+ * With dirty_is_own_clears, the dirty count is the growth of
+ * cleared_pages_self since the last sample (the pass's own clear), not
+ * dirty_pages, once there is a fault baseline.
  *
  * Which intervals a foreign clear disturbs: the one whose passes bracket it.
  * The counters are read after the passes, so a clear made between the

@@ -115,6 +115,17 @@ int fault_source_snapshot(struct fault_source *s) {
 	return 0;
 }
 
+static struct fault_counts from_dr(const struct dr_fault_counts *c) {
+	return (struct fault_counts) {
+		.wp_faults = c->wp_faults,
+		.np_write_faults = c->np_write_faults,
+		.cleared_pages_self = c->cleared_pages_self,
+		.clears_foreign = c->clears_foreign,
+		.cleared_pages_foreign = c->cleared_pages_foreign,
+		.last_foreign_clear_nsec = c->last_foreign_clear_ns,
+	};
+}
+
 int fault_source_read(struct fault_source *s, pid_t tgid, struct fault_counts *ret) {
 	const struct dr_fault_entry key = { .tgid = tgid }, *e;
 
@@ -122,16 +133,21 @@ int fault_source_read(struct fault_source *s, pid_t tgid, struct fault_counts *r
 		return -EOPNOTSUPP;
 
 	e = s->n_snap ? bsearch(&key, s->snap, s->n_snap, sizeof(*s->snap), entry_cmp) : NULL;
-	if (!e) {
-		*ret = (struct fault_counts) {}; /* no fault yet, or gone */
-		return 0;
-	}
-	*ret = (struct fault_counts) {
-		.wp_faults = e->counts.wp_faults,
-		.np_write_faults = e->counts.np_write_faults,
-		.clears_foreign = e->counts.clears_foreign,
-		.cleared_pages_foreign = e->counts.cleared_pages_foreign,
-		.last_foreign_clear_nsec = e->counts.last_foreign_clear_ns,
-	};
+	/* None: no fault yet, or gone. */
+	*ret = e ? from_dr(&e->counts) : (struct fault_counts) {};
+	return 0;
+}
+
+int fault_source_read_now(struct fault_source *s, pid_t tgid, struct fault_counts *ret) {
+	struct dr_fault_counts c = {};
+	int r;
+
+	if (!s)
+		return -EOPNOTSUPP;
+
+	r = dr_faults_lookup(s->faults, tgid, &c);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*ret = from_dr(&c);
 	return 0;
 }

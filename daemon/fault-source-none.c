@@ -42,3 +42,7 @@ int fault_source_snapshot(struct fault_source *s) {
 int fault_source_read(struct fault_source *s, pid_t tgid, struct fault_counts *ret) {
 	return -EOPNOTSUPP;
 }
+
+int fault_source_read_now(struct fault_source *s, pid_t tgid, struct fault_counts *ret) {
+	return -EOPNOTSUPP;
+}

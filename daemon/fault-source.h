@@ -18,6 +18,7 @@
 struct fault_counts {
 	uint64_t wp_faults;		/* write faults on present pages (write-protect) */
 	uint64_t np_write_faults;	/* write faults on non-present pages (first touch) */
+	uint64_t cleared_pages_self;	/* pages our own soft-dirty clears of it cleared */
 	uint64_t clears_foreign;	/* soft-dirty clears of this process by anyone but us */
 	uint64_t cleared_pages_foreign;
 	uint64_t last_foreign_clear_nsec; /* CLOCK_MONOTONIC of the last one; 0: none */
@@ -55,6 +56,8 @@ int fault_source_untrack(struct fault_source *s, pid_t tgid);
 int fault_source_snapshot(struct fault_source *s);
 /* tgid's counters in the last snapshot; all zero when it had none then. */
 int fault_source_read(struct fault_source *s, pid_t tgid, struct fault_counts *ret);
+/* tgid's counters now, outside a pass (one lookup); all zero when it has none. */
+int fault_source_read_now(struct fault_source *s, pid_t tgid, struct fault_counts *ret);
 
 static inline void fault_source_freep(struct fault_source **s) {
 	fault_source_free(*s);

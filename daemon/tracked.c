@@ -236,6 +236,9 @@ static void tracked_fold(struct tracked *t, const struct fault_counts *faults) {
 		s->faults = *faults;
 		s->have_faults = true;
 		s->have_write_faults = fault_source_counts_writes(m->faults);
+		/* clear-refs reads, then clears: writes in between are cleared
+		 * unread. The tracepoint counts what the clear itself cleared. */
+		s->dirty_is_own_clears = t->backend == BACKEND_CLEAR_REFS && fault_source_sees_clears(m->faults);
 	}
 	(void) proc_stats_account(&t->stats, s, m->page_size);
 	t->last_sample_usec = now_usec(CLOCK_REALTIME);
@@ -320,12 +323,18 @@ int tracked_new(struct manager *m, pid_t pid, enum track_origin origin, struct t
 		goto fail;
 
 	/* The baseline pass: clears what accumulated before we looked. Its
-	 * fault counters are zero: they were created when it was tracked. */
+	 * fault counters are read right after it: they include its clear. */
 	r = tracked_pass(t);
 	if (r < 0)
 		goto fail;
-	if (r > 0)
-		tracked_fold(t, t->faults_tracked ? &(struct fault_counts) {} : NULL);
+	if (r > 0) {
+		struct fault_counts c;
+		int k = t->faults_tracked ? fault_source_read_now(m->faults, pid, &c) : -ENODATA;
+
+		if (k < 0 && k != -ENODATA)
+			log_warning_errno(k, "Process %d: cannot read its fault counters: %m", (int) pid);
+		tracked_fold(t, k >= 0 ? &c : NULL);
+	}
 
 	*ret = t;
 	return 0;

@@ -192,6 +192,30 @@ TEST(test_clears_without_write_faults) {
 	ASSERT_EQ_U64(s.foreign_clears, 2);
 }
 
+/* clear-refs with the tracepoint: what its own clear cleared is the count, not the racing read. */
+TEST(test_dirty_count_from_own_clears) {
+	struct proc_stats s;
+	struct sample in;
+
+	proc_stats_init(&s);
+	in = fault_sample(T0, true, 480, 0, 0, 0);
+	in.dirty_is_own_clears = true;
+	in.faults.cleared_pages_self = 500; /* the baseline pass's clear */
+	proc_stats_account(&s, &in, PAGE);
+	in = fault_sample(T0 + USEC_PER_SEC, true, 80, 0, 100, 0);
+	in.dirty_is_own_clears = true;
+	in.faults.cleared_pages_self = 600;
+	ASSERT_EQ(proc_stats_account(&s, &in, PAGE), 1);
+	ASSERT_NEAR(s.dirty_bytes_per_sec, 100.0 * PAGE, 1e-9);
+	ASSERT_EQ_U64(s.dirtied_bytes_total, 100 * PAGE);
+
+	/* Without the tracepoint, the read is all there is. */
+	in = fault_sample(T0 + 2 * USEC_PER_SEC, true, 80, 0, 200, 0);
+	in.faults.cleared_pages_self = 700;
+	proc_stats_account(&s, &in, PAGE);
+	ASSERT_NEAR(s.dirty_bytes_per_sec, 80.0 * PAGE, 1e-9);
+}
+
 TEST(test_fault_counter_reset) {
 	struct proc_stats s;
 	struct sample in;
@@ -234,6 +258,7 @@ int main(void) {
 	RUN(test_foreign_clear_between_pass_and_read);
 	RUN(test_foreign_clear_before_pass);
 	RUN(test_clears_without_write_faults);
+	RUN(test_dirty_count_from_own_clears);
 	RUN(test_fault_counter_reset);
 	RUN(test_rebaseline_keeps_totals);
 	return 0;
