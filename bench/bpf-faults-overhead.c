@@ -9,7 +9,9 @@
  *
  * Modes: no program; tracked mode with this process not tracked (the cost
  * every other process pays); tracked mode with it tracked; all processes;
- * and both counted modes again with per-CPU counters instead of atomics.
+ * both counted modes again with per-CPU counters instead of atomics; and
+ * tracked mode with the PID-namespace translation a caller outside the
+ * initial namespace gets (forced here).
  * With -t 2 the threads fault on two CPUs into the same counters.
  * Run as root on an otherwise idle machine.
  */
@@ -25,7 +27,7 @@
 
 #include "faults-priv.h"
 
-enum mode { NONE, TRACKED_OTHER, TRACKED, ALL, TRACKED_PERCPU, ALL_PERCPU, NR_MODES };
+enum mode { NONE, TRACKED_OTHER, TRACKED, ALL, TRACKED_PERCPU, ALL_PERCPU, TRACKED_PIDNS, NR_MODES };
 
 static const char *const mode_names[NR_MODES] = {
 	[NONE] = "no program",
@@ -34,6 +36,7 @@ static const char *const mode_names[NR_MODES] = {
 	[ALL] = "all processes",
 	[TRACKED_PERCPU] = "tracked, per-CPU counters",
 	[ALL_PERCPU] = "all, per-CPU counters",
+	[TRACKED_PIDNS] = "tracked, pidns translation",
 };
 
 struct run {
@@ -156,6 +159,7 @@ int main(int argc, char **argv)
 			};
 			struct dr_faults_test_opts t = {
 				.percpu_counters = m == TRACKED_PERCPU || m == ALL_PERCPU,
+				.force_pidns_walk = m == TRACKED_PIDNS,
 			};
 			struct dr_fault_counts c;
 			struct dr_faults *f = NULL;
@@ -168,7 +172,7 @@ int main(int argc, char **argv)
 					fprintf(stderr, "%s: %s\n", mode_names[m], why);
 					return 1;
 				}
-				if (m == TRACKED || m == TRACKED_PERCPU)
+				if (m == TRACKED || m == TRACKED_PERCPU || m == TRACKED_PIDNS)
 					dr_faults_track(f, getpid());
 			}
 			ns[m][i] = one_round(pages, threads);

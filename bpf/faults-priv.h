@@ -17,6 +17,10 @@ struct dr_faults_test_opts {
 	/* dr_faults_read_all() walks the map key by key, as on kernels
 	 * without batch operations. */
 	bool no_batch;
+	/* Translate tgids to the caller's PID namespace even when that is
+	 * the initial one (where the programs otherwise take the kernel's
+	 * numbers as they are), to test the translation without containers. */
+	bool force_pidns_walk;
 };
 
 int dr_faults_open_ext(const struct dr_faults_opts *opts,
@@ -26,7 +30,9 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 /*
  * Run the clear accounting once through BPF_PROG_TEST_RUN, as if
  * softdirty_clear had fired for @target_tgid with @nr_pages, the caller being
- * the clearer. Needs load_test_clear_prog.
+ * the clearer. @target_tgid is in the initial PID namespace, as the
+ * tracepoint's is. Needs load_test_clear_prog; -ENOENT where it could not be
+ * loaded.
  */
 int dr_faults_run_test_clear(struct dr_faults *f, pid_t target_tgid,
 			     unsigned long nr_pages);

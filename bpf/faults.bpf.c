@@ -10,9 +10,12 @@
  * plus the softdirty_clear tracepoint of the dirtyrate kernel series where it
  * exists, and an exit hook that drops the counters of a finished process.
  *
- * Counters live in `counts`, keyed by tgid. In "tracked" mode only the tgids
- * in `tracked` (kept in sync by user space) get an entry; in "all" mode every
- * process that faults does, and the LRU map evicts the coldest when full.
+ * Counters live in `counts`, keyed by tgid as the user-space caller sees it:
+ * in its PID namespace (pidns_ino), which need not be the initial one the
+ * kernel's numbers come from. In "tracked" mode only the tgids in `tracked`
+ * (kept in sync by user space) get an entry; in "all" mode every process
+ * the caller can see that faults does, and the LRU map evicts the coldest
+ * when full.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,6 +31,25 @@ const volatile bool all_processes = false;
 const volatile bool percpu_counters = false;
 /* The daemon's tgid: its clears are "self", everybody else's "foreign". */
 const volatile __u32 self_tgid = 0;
+/*
+ * The caller's PID namespace, as the inode number of /proc/self/ns/pid
+ * (unique among namespaces: they all live on nsfs); 0 for the initial one,
+ * whose numbers the kernel hands out as they are (the fast path).
+ */
+const volatile __u32 pidns_ino = 0;
+/* ... and the device of that inode (nsfs), which bpf_get_ns_current_pid_tgid() wants too. */
+const volatile __u64 pidns_dev = 0;
+
+/*
+ * The task behind an initial-namespace tgid (6.2+). Only called when the
+ * caller is in another PID namespace; weak, so the object still loads where
+ * it is missing (user space then does not load the clear programs there).
+ */
+extern struct task_struct *bpf_task_from_pid(int pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
+/* MAX_PID_NS_LEVEL in the kernel: namespaces nest at most this deep. */
+#define MAX_PID_NS_LEVEL 32
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);	/* or LRU_PERCPU_HASH, see above */
@@ -52,9 +74,43 @@ struct {
 			__sync_fetch_and_add(&(c)->field, (n));		\
 	} while (0)
 
+/*
+ * @task's tgid in the caller's PID namespace; 0 if it has none there (it
+ * runs in an ancestor or unrelated namespace). That namespace is the
+ * task's own or an ancestor of it, so its number is one of numbers[] at
+ * or below the task's level: search downwards from the task's own level,
+ * which is where a process of the caller's own namespace matches at once.
+ */
+static __always_inline __u32 tgid_in_pidns(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, signal, pids[PIDTYPE_TGID]);
+	unsigned int level = BPF_CORE_READ(pid, level);
+
+	for (unsigned int i = 0; i < MAX_PID_NS_LEVEL; i++) {
+		struct upid up;
+
+		if (i > level)
+			break;
+		if (bpf_core_read(&up, sizeof(up), &pid->numbers[level - i]))
+			return 0;
+		if (BPF_CORE_READ(up.ns, ns.inum) == pidns_ino)
+			return up.nr;
+	}
+	return 0;
+}
+
+/* The current process's tgid in the caller's namespace (0: not visible there). */
 static __always_inline __u32 current_tgid(void)
 {
-	return bpf_get_current_pid_tgid() >> 32;
+	struct bpf_pidns_info ns;
+
+	if (!pidns_ino)
+		return bpf_get_current_pid_tgid() >> 32;
+	/* A process of the caller's own namespace: one helper call, cheaper
+	 * than the walk's five reads. It fails for any other namespace. */
+	if (!bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+		return ns.tgid;
+	return tgid_in_pidns((struct task_struct *)bpf_get_current_task());
 }
 
 /* The counters of @tgid, created on first use; NULL if it is not accounted. */
@@ -63,6 +119,8 @@ static __always_inline struct dr_fault_counts *counts_of(__u32 tgid)
 	static const struct dr_fault_counts zero;
 	struct dr_fault_counts *c;
 
+	if (!tgid)	/* not visible in the caller's namespace */
+		return NULL;
 	if (!all_processes && !bpf_map_lookup_elem(&tracked, &tgid))
 		return NULL;
 	c = bpf_map_lookup_elem(&counts, &tgid);
@@ -131,9 +189,31 @@ int on_perf_page_fault(void *ctx)
 	return 0;
 }
 
-static __always_inline void account_clear(__u32 target_tgid, __u64 nr_pages)
+/*
+ * The tracepoint names the cleared process by its tgid in the initial
+ * namespace (task_tgid_nr()). Elsewhere, look the task up and translate:
+ * the clearer holds the target's mm for the whole clear, so the task is
+ * still there (only a target that exits during the clear and whose tgid
+ * is reused within that time could be mistaken for another).
+ */
+static __always_inline __u32 clear_target(pid_t target_tgid)
 {
-	struct dr_fault_counts *c = counts_of(target_tgid);
+	struct task_struct *task;
+	__u32 tgid;
+
+	if (!pidns_ino)
+		return target_tgid;
+	task = bpf_task_from_pid(target_tgid);
+	if (!task)
+		return 0;
+	tgid = tgid_in_pidns(task);
+	bpf_task_release(task);
+	return tgid;
+}
+
+static __always_inline void account_clear(pid_t target_tgid, __u64 nr_pages)
+{
+	struct dr_fault_counts *c = counts_of(clear_target(target_tgid));
 
 	if (!c)
 		return;
@@ -156,16 +236,22 @@ int BPF_PROG(on_softdirty_clear, pid_t target_tgid, unsigned long start,
 	return 0;
 }
 
+/* The tracepoint's arguments, as the tests hand them to test_softdirty_clear. */
+struct test_clear_args {
+	__u64 target_tgid, start, end, nr_pages, source;
+};
+
 /*
- * The same accounting as a raw_tp program that needs no attach target, so
- * the bpf suite can drive it with BPF_PROG_TEST_RUN on kernels without the
- * tracepoint. Only loaded by the tests (autoload is off otherwise).
+ * The same accounting as a program that needs no attach target, so the bpf
+ * suite can drive it with BPF_PROG_TEST_RUN on kernels without the
+ * tracepoint; the clearer is the caller, as with the real one. A syscall
+ * program rather than raw_tp: raw_tp programs may not call kfuncs such as
+ * bpf_task_from_pid(). Only loaded by the tests (autoload is off otherwise).
  */
-SEC("raw_tp")
-int BPF_PROG(test_softdirty_clear, pid_t target_tgid, unsigned long start,
-	     unsigned long end, unsigned long nr_pages, int source)
+SEC("syscall")
+int test_softdirty_clear(struct test_clear_args *args)
 {
-	account_clear(target_tgid, nr_pages);
+	account_clear(args->target_tgid, args->nr_pages);
 	return 0;
 }
 
@@ -181,7 +267,9 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
+	tgid = pidns_ino ? tgid_in_pidns(task) : BPF_CORE_READ(task, tgid);
+	if (!tgid)
+		return 0;
 	bpf_map_delete_elem(&counts, &tgid);
 	if (!all_processes)
 		bpf_map_delete_elem(&tracked, &tgid);

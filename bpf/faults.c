@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/perf_event.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
@@ -46,12 +48,16 @@ static const unsigned int hook_caps[NR_HOOKS] = {
  */
 #define LRU_HEADROOM_PER_CPU 128
 
+/* PROC_PID_INIT_INO (include/linux/proc_ns.h): the initial PID namespace's inode. */
+#define PID_NS_INIT_INO 0xEFFFFFFCU
+
 /* What the running kernel offers, from its BTF. */
 struct kernel_features {
 	bool page_fault_user;	/* x86 exceptions:page_fault_user */
 	int handle_mm_fault;	/* its BTF id, for fexit; 0 if absent */
 	bool softdirty_clear;	/* the dirtyrate kernel series */
 	bool process_exit;	/* sched:sched_process_exit */
+	bool task_from_pid;	/* the bpf_task_from_pid() kfunc (6.2+) */
 };
 
 struct dr_faults {
@@ -61,6 +67,8 @@ struct dr_faults {
 	bool percpu;
 	bool no_batch;
 	bool has_clear_tp;
+	__u32 pidns_ino;		/* the programs' pidns_ino: 0 = initial namespace */
+	__u64 pidns_dev;
 	int ncpus;			/* values per key: possible CPUs if percpu, else 1 */
 	unsigned int max_entries;	/* what the user asked for */
 	unsigned int counts_size;	/* max_entries of the counts map */
@@ -93,12 +101,55 @@ static void say(char *why, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether @cap is in the caller's effective set (capget: no libcap needed). */
+static bool have_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+/* Why EPERM, as far as the caller's capabilities tell. */
 static const char *privilege_hint(int err)
 {
+	bool admin = have_cap(CAP_SYS_ADMIN);
+
 	if (err != -EPERM)
 		return "";
-	return geteuid() ? " (needs root, or CAP_BPF and CAP_PERFMON)" :
-			   " (refused to root too: kernel lockdown, an LSM or a sandbox)";
+	if (!(admin || have_cap(CAP_BPF)) || !(admin || have_cap(CAP_PERFMON)))
+		return " (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, in the effective set)";
+	return " (refused despite the capabilities: kernel lockdown, an LSM or a sandbox)";
+}
+
+static void (*user_print)(int level, const char *line);
+
+static int print_to_user(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t len;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	user_print(level == LIBBPF_WARN ? 0 : level == LIBBPF_INFO ? 1 : 2, line);
+	return 0;
+}
+
+void dr_faults_set_print(void (*fn)(int level, const char *line))
+{
+	user_print = fn;
+	libbpf_set_print(fn ? print_to_user : NULL);
 }
 
 static int probe_kernel(struct kernel_features *k, char *why, size_t len)
@@ -121,12 +172,44 @@ static int probe_kernel(struct kernel_features *k, char *why, size_t len)
 						    BTF_KIND_TYPEDEF) > 0;
 	k->process_exit = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit",
 						 BTF_KIND_TYPEDEF) > 0;
+	k->task_from_pid = btf__find_by_name_kind(btf, "bpf_task_from_pid", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 	if (!k->process_exit) {
 		say(why, len, "kernel BTF has no sched_process_exit tracepoint (CONFIG_TRACEPOINTS?)");
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+/*
+ * The caller's PID namespace, as the programs want it: 0 for the initial
+ * one (kernel tgids are the caller's: no translation), else the inode
+ * number of /proc/self/ns/pid. @force_walk: translate even in the initial
+ * namespace (tests of the translation on a host without containers).
+ */
+static int caller_pidns(bool force_walk, __u32 *ino, __u64 *dev, char *why, size_t len)
+{
+	struct stat st;
+	int err;
+
+	if (stat("/proc/self/ns/pid", &st) < 0) {
+		err = -errno;
+		say(why, len, "cannot tell the caller's PID namespace: /proc/self/ns/pid: %s "
+		    "(is /proc mounted?)", strerror(-err));
+		return err;
+	}
+	*ino = st.st_ino == PID_NS_INIT_INO && !force_walk ? 0 : (__u32)st.st_ino;
+	*dev = st.st_dev;
+	return 0;
+}
+
+/*
+ * Whether clears can be attributed: the tracepoint exists and, from a PID
+ * namespace other than the initial one, its tgid can be translated.
+ */
+static bool clears_countable(const struct dr_faults *f, const struct kernel_features *k)
+{
+	return k->softdirty_clear && (!f->pidns_ino || k->task_from_pid);
 }
 
 /*
@@ -274,6 +357,8 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 	skel->rodata->all_processes = f->all;
 	skel->rodata->percpu_counters = f->percpu;
 	skel->rodata->self_tgid = self_tgid;
+	skel->rodata->pidns_ino = f->pidns_ino;
+	skel->rodata->pidns_dev = f->pidns_dev;
 	bpf_map__set_max_entries(skel->maps.counts, f->counts_size);
 	/* Unused in all mode, but a map cannot be empty. */
 	bpf_map__set_max_entries(skel->maps.tracked, f->all ? 1 : f->max_entries);
@@ -283,8 +368,10 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 	bpf_program__set_autoload(skel->progs.on_page_fault_user, hook == HOOK_TP_BTF);
 	bpf_program__set_autoload(skel->progs.on_handle_mm_fault, hook == HOOK_FEXIT);
 	bpf_program__set_autoload(skel->progs.on_perf_page_fault, hook == HOOK_PERF);
-	bpf_program__set_autoload(skel->progs.on_softdirty_clear, k->softdirty_clear);
-	bpf_program__set_autoload(skel->progs.test_softdirty_clear, t->load_test_clear_prog);
+	bpf_program__set_autoload(skel->progs.on_softdirty_clear, clears_countable(f, k));
+	/* Needs no tracepoint, but the same translation. */
+	bpf_program__set_autoload(skel->progs.test_softdirty_clear, t->load_test_clear_prog &&
+				  (!f->pidns_ino || k->task_from_pid));
 
 	err = faults_bpf__load(skel);
 	if (err) {
@@ -295,7 +382,7 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 
 	/* Exit hook first: no process may get counters nobody removes. */
 	err = attach_prog(skel->progs.on_process_exit, &skel->links.on_process_exit, why, len);
-	if (!err && k->softdirty_clear)
+	if (!err && clears_countable(f, k))
 		err = attach_prog(skel->progs.on_softdirty_clear,
 				  &skel->links.on_softdirty_clear, why, len);
 	if (!err && hook == HOOK_TP_BTF)
@@ -310,7 +397,7 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 		goto fail;
 
 	f->hook = hook;
-	f->has_clear_tp = k->softdirty_clear;
+	f->has_clear_tp = clears_countable(f, k);
 	f->counts_fd = bpf_map__fd(skel->maps.counts);
 	f->tracked_fd = bpf_map__fd(skel->maps.tracked);
 	return 0;
@@ -371,6 +458,8 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 	}
 
 	err = probe_kernel(&k, why, why_len);
+	if (!err)
+		err = caller_pidns(topts->force_pidns_walk, &f->pidns_ino, &f->pidns_dev, why, why_len);
 	if (err)
 		goto fail;
 
@@ -393,6 +482,9 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 	/* Say what was given up on the way only if the best hook was not used. */
 	if (f->hook != HOOK_TP_BTF && forced < 0)
 		say(why, why_len, "%s", notes);
+	if (k.softdirty_clear && !f->has_clear_tp)
+		say(why, why_len, "softdirty_clear: clears not counted: from a PID namespace other "
+		    "than the initial one its tgids need bpf_task_from_pid() (Linux 6.2+) to translate");
 	*out = f;
 	return 0;
 fail:
@@ -586,7 +678,7 @@ int dr_faults_read_all(struct dr_faults *f, struct dr_fault_entry *out, unsigned
 
 int dr_faults_run_test_clear(struct dr_faults *f, pid_t target_tgid, unsigned long nr_pages)
 {
-	/* The tracepoint's arguments: target_tgid, start, end, nr_pages, source. */
+	/* struct test_clear_args: target_tgid, start, end, nr_pages, source. */
 	__u64 args[5] = { (__u32)target_tgid, 0, 0, nr_pages, 1 };
 	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args));
 	int fd = bpf_program__fd(f->skel->progs.test_softdirty_clear);

@@ -4,8 +4,11 @@
  * the BPF programs of bpf/faults.bpf.c. Open once, tell it which processes
  * to track (or count all), read the counters on an interval.
  *
- * Process ids here are tgids in the initial PID namespace (what the kernel's
- * tracepoints see); a caller in another PID namespace must translate.
+ * Process ids here are tgids in the caller's PID namespace (the one of
+ * /proc/self/ns/pid when dr_faults_open() ran), whichever it is: the
+ * programs translate the kernel's numbers. Processes the caller cannot see
+ * (in an ancestor or unrelated namespace) are never counted; their clears
+ * of visible processes are foreign.
  * Functions returning int return 0 (or a count) on success, -errno on error.
  * Not thread-safe: one thread at a time per struct dr_faults.
  */
@@ -25,7 +28,8 @@ struct dr_faults_opts {
 	bool all_processes;
 	/* Processes counted at once; 0 means DR_FAULTS_DEFAULT_ENTRIES. */
 	unsigned int max_entries;
-	/* Clears made by this tgid count as "self"; 0 means getpid(). */
+	/* Clears made by this tgid (in the caller's PID namespace, like
+	 * every tgid here) count as "self"; 0 means getpid(). */
 	pid_t self_tgid;
 	/* NULL: probe for the best fault hook. Otherwise the dr_faults_hook()
 	 * name of the one to use (for debugging and tests): no fallback. */
@@ -42,9 +46,20 @@ int dr_faults_open(const struct dr_faults_opts *opts, struct dr_faults **out,
 		   char *why, size_t why_len);
 void dr_faults_close(struct dr_faults *f);
 
+/*
+ * Where libbpf's own messages go, one line each (level: 0 warning, 1 info,
+ * 2 debug); NULL silences them. Without a call, libbpf's default: warnings
+ * and info on stderr. Process-wide (it is libbpf's print callback).
+ */
+void dr_faults_set_print(void (*fn)(int level, const char *line));
+
 /* "tp_btf/page_fault_user" | "fexit/handle_mm_fault" | "perf-event" */
 const char *dr_faults_hook(const struct dr_faults *f);
-/* True where the kernel has softdirty:softdirty_clear and it is counted. */
+/*
+ * True where the kernel has softdirty:softdirty_clear and it is counted
+ * (from a non-initial PID namespace that also needs bpf_task_from_pid(),
+ * Linux 6.2+; dr_faults_open()'s @why says so when it is missing).
+ */
 bool dr_faults_has_clear_tracepoint(const struct dr_faults *f);
 
 /* What the counters mean with the hook in use (dr_faults_caps()). */

@@ -803,6 +803,167 @@ out_w:
 	return PASS;
 }
 
+/* ---- PID namespaces: counters keyed by the caller's tgids ---- */
+
+/* @w's pid in the initial namespace, as the mounted /proc names it. */
+static pid_t initial_pid(struct worker *w)
+{
+	struct worker_reply r;
+
+	if (worker_do(w, OP_PROC_SELF, 0, &r) || r.result <= 0) {
+		diag("FAILED reading the worker's /proc/self: %s", strerror((int)-r.result));
+		case_failures++;
+		return 0;
+	}
+	return r.result;
+}
+
+/* Whether every entry of read_all() is a process the caller can see. */
+static void expect_only_visible(struct dr_faults *f, const char *what)
+{
+	struct dr_fault_entry e[64];
+	int n = dr_faults_read_all(f, e, 64);
+
+	expect(n > 0 && n <= 64, "%s: read_all: %d", what, n);
+	for (int i = 0; i < n && i < 64; i++)
+		expect(!kill(e[i].tgid, 0), "%s: an entry for %d, not a process here", what,
+		       e[i].tgid);
+}
+
+/*
+ * What a caller whose tgids may not be the kernel's relies on: counters
+ * under its worker's pid, clears named by the tracepoint's initial-namespace
+ * tgid counted there (self and foreign), cleanup at exit; and, given a
+ * worker it cannot see (@outside, commanded through inherited pipes), that
+ * its faults and clears are never counted, not even in all mode.
+ */
+static void check_pidns(const struct dr_faults_test_opts *topts, struct worker *outside)
+{
+	struct dr_faults_test_opts t = *topts;
+	struct dr_faults *f, *other = NULL, *all = NULL;
+	struct dr_fault_counts c, d;
+	struct worker_reply r;
+	struct worker w;
+	pid_t w_initial;
+
+	t.load_test_clear_prog = true;
+	f = open_faults(NULL, &t);
+	if (!f || start_tracked_worker(f, &w))
+		goto out;
+	w_initial = initial_pid(&w);
+	diag("worker: pid %d here, %d in the initial namespace", w.pid, w_initial);
+	expect(outside ? w_initial != w.pid : w_initial == w.pid, "pids %d and %d", w.pid,
+	       w_initial);
+	check_first_touch(f, &w);
+	if (w_initial != w.pid)
+		expect(dr_faults_lookup(f, w_initial, &c) == -ENOENT,
+		       "counters under the initial-namespace pid %d", w_initial);
+
+	other = open_faults(&(struct dr_faults_opts){ .self_tgid = w.pid }, &t);
+	if (other && !dr_faults_track(other, w.pid)) {
+		expect(!dr_faults_run_test_clear(f, w_initial, 5), "test run");
+		expect(!dr_faults_run_test_clear(other, w_initial, 7), "test run");
+		expect(!dr_faults_lookup(f, w.pid, &c) && c.clears_self == 1 &&
+		       c.cleared_pages_self == 5 && c.clears_foreign == 0,
+		       "our clear: self %llu (%llu pages), foreign %llu",
+		       (unsigned long long)c.clears_self, (unsigned long long)c.cleared_pages_self,
+		       (unsigned long long)c.clears_foreign);
+		expect(!dr_faults_lookup(other, w.pid, &c) && c.clears_foreign == 1 &&
+		       c.cleared_pages_foreign == 7 && c.clears_self == 0,
+		       "someone else's clear: foreign %llu (%llu pages), self %llu",
+		       (unsigned long long)c.clears_foreign,
+		       (unsigned long long)c.cleared_pages_foreign,
+		       (unsigned long long)c.clears_self);
+	}
+
+	/* The real tracepoint, where the kernel has it: the worker clears its own
+	 * bits (self for `other`), then we clear them through /proc (foreign). */
+	if (other && dr_faults_has_clear_tracepoint(other) &&
+	    !measure(other, &w, OP_CLEAR_REFS, 0, &d, &r)) {
+		struct dr_fault_counts a, b;
+		long err;
+
+		expect_range("tracepoint: the worker's clear_refs, clears_self", d.clears_self, 1, 1);
+		counts_or_zero(other, w.pid, &a);
+		err = proc_clear_refs(w_initial);
+		counts_or_zero(other, w.pid, &b);
+		expect(!err, "clear_refs of %d: %s", w_initial, strerror((int)-err));
+		expect_range("tracepoint: our clear_refs of it, clears_foreign",
+			     b.clears_foreign - a.clears_foreign, 1, 1);
+	}
+
+	all = open_faults(&(struct dr_faults_opts){ .all_processes = true }, &t);
+	if (all && !measure(all, &w, OP_TOUCH, N, &d, &r)) {
+		expect_range("all mode: np_write_faults", d.np_write_faults, N, N + SLACK);
+		if (outside) {
+			pid_t o = initial_pid(outside);
+
+			expect(!worker_do(outside, OP_TOUCH, N, &r) && !r.result,
+			       "the outside worker");
+			expect(!dr_faults_run_test_clear(all, o, 3), "test run");
+			diag("outside worker (pid %d in the initial namespace) wrote %d pages", o, N);
+		}
+		expect_only_visible(all, "all mode");
+	}
+
+	expect(!worker_stop(&w), "worker failed");
+	expect(dr_faults_lookup(f, w.pid, &c) == -ENOENT, "counters of an exited process remain");
+	expect(!dr_faults_is_tracked(f, w.pid), "exited process still tracked");
+out:
+	dr_faults_close(all);
+	dr_faults_close(other);
+	dr_faults_close(f);
+}
+
+/* In the initial namespace, through the translation other namespaces use. */
+static int case_pidns_walk(void)
+{
+	check_pidns(&(struct dr_faults_test_opts){ .force_pidns_walk = true }, NULL);
+	return PASS;
+}
+
+/*
+ * As PID 1 of a new PID namespace, with /proc still the initial one's (so
+ * workers can tell their initial-namespace pids), next to a worker outside.
+ */
+static int case_pidns(void)
+{
+	struct worker outside;
+	int status = 0;
+	pid_t child;
+
+	if (start_worker(&outside))
+		return FAIL;
+	child = fork();
+	if (child == 0) {
+		pid_t init;
+
+		if (unshare(CLONE_NEWPID)) {
+			diag("unshare(CLONE_NEWPID): %s", strerror(errno));
+			_exit(errno == EINVAL || errno == EPERM ? SKIP : FAIL);
+		}
+		init = fork();
+		if (init == 0) {
+			int before = libbpf_messages;
+
+			check_pidns(&(struct dr_faults_test_opts){ 0 }, &outside);
+			_exit(case_failures || libbpf_messages != before ? FAIL : PASS);
+		}
+		if (init < 0 || waitpid(init, &status, 0) != init)
+			_exit(FAIL);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : FAIL);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		status = FAIL << 8;
+	worker_stop(&outside);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == FAIL) {
+		diag("FAILED in the new PID namespace (status %#x)", status);
+		case_failures++;
+		return FAIL;
+	}
+	return WEXITSTATUS(status) == SKIP ? skip("cannot create a PID namespace here") : PASS;
+}
+
 /* ---- on the dirtyrate kernel only: the real softdirty_clear tracepoint ---- */
 
 /*
@@ -960,6 +1121,8 @@ static const struct tcase {
 	{ "hook-perf-event", case_hook_perf_event },
 	{ "percpu-counters", case_percpu_counters },
 	{ "clear-accounting", case_clear_accounting },
+	{ "pidns-walk", case_pidns_walk },
+	{ "pidns", case_pidns },
 	{ "clear-ioctl", case_clear_ioctl },
 	{ "clear-refs", case_clear_refs },
 	{ "clear-foreign", case_clear_foreign },

@@ -212,6 +212,15 @@ static long run(int op, int n)
 		return proc_pagemap_sd(0, PAGEMAP_SD_GET_AND_CLEAR, region, region_len);
 	case OP_CLEAR_REFS:
 		return proc_clear_refs(0);
+	case OP_PROC_SELF: {
+		char link[32];
+		ssize_t len = readlink("/proc/self", link, sizeof(link) - 1);
+
+		if (len < 0)
+			return -errno;
+		link[len] = '\0';
+		return atol(link);
+	}
 	case OP_EXIT:
 		drop_holder();
 		return 0;

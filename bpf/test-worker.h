@@ -22,6 +22,9 @@ enum worker_op {
 	OP_SD_CLEAR,		/* PAGEMAP_SD_CLEAR of the region on /proc/self/pagemap */
 	OP_SD_GET_CLEAR,	/* PAGEMAP_SD_GET_AND_CLEAR of it: result = pages reported */
 	OP_CLEAR_REFS,		/* echo 4 > /proc/self/clear_refs */
+	OP_PROC_SELF,		/* result = the pid /proc/self names: ours in the
+				 * namespace of the mounted /proc, which may not be
+				 * the one we run in */
 	OP_EXIT,
 };
 

@@ -26,9 +26,43 @@ typedef struct {
 	int counter;
 } atomic_t;
 
-/* signal->live: threads of the group that have not yet passed do_exit(). */
+/* The PID namespace's inode number: what stat() of /proc/PID/ns/pid says. */
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	struct ns_common ns;
+};
+
+/* A process's number in one PID namespace. */
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+/* numbers[0..level]: the process's number in each namespace, initial one first. */
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+/* include/linux/pid_types.h; unchanged since it was introduced (4.19). */
+enum pid_type {
+	PIDTYPE_PID,
+	PIDTYPE_TGID,
+	PIDTYPE_PGID,
+	PIDTYPE_SID,
+	PIDTYPE_MAX,
+};
+
+/*
+ * signal->live: threads of the group that have not yet passed do_exit().
+ * signal->pids[PIDTYPE_TGID]: the thread group's struct pid (task_tgid()).
+ */
 struct signal_struct {
 	atomic_t live;
+	struct pid *pids[PIDTYPE_MAX];
 };
 
 struct task_struct {

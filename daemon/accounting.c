@@ -16,20 +16,27 @@ static void rate_avgs_invalidate(struct rate_avgs *a) {
 }
 
 int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t page_size) {
-	uint64_t write_faults = 0, dt, dirty_bytes;
+	uint64_t write_faults = 0, dt, dirty_bytes, dirty_pages = in->dirty_pages;
 	bool disturbed = false, have_dirty, faults_valid = false;
 
 	/* Fault counters: deltas survive wraps and map-entry resets. */
 	if (in->have_faults) {
 		if (s->have_fault_baseline) {
-			write_faults = counter_delta(s->last_faults.wp_faults, in->faults.wp_faults) +
-				counter_delta(s->last_faults.np_write_faults, in->faults.np_write_faults);
 			uint64_t clears = counter_delta(s->last_faults.clears_foreign, in->faults.clears_foreign);
+			uint64_t last = in->faults.last_foreign_clear_nsec;
 
-			s->write_faults_total += write_faults;
 			s->foreign_clears += clears;
-			disturbed = clears > 0;
-			faults_valid = true;
+			/* See the header: a clear may disturb two intervals. */
+			disturbed = clears > 0 || (last != 0 && last >= s->last_pass_begin_nsec);
+			if (in->have_dirty && in->dirty_is_own_clears)
+				dirty_pages = counter_delta(s->last_faults.cleared_pages_self,
+							    in->faults.cleared_pages_self);
+			if (in->have_write_faults) {
+				write_faults = counter_delta(s->last_faults.wp_faults, in->faults.wp_faults) +
+					counter_delta(s->last_faults.np_write_faults, in->faults.np_write_faults);
+				s->write_faults_total += write_faults;
+				faults_valid = true;
+			}
 		}
 		s->last_faults = in->faults;
 		s->have_fault_baseline = true;
@@ -42,6 +49,7 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 	if (!s->have_baseline) {
 		s->have_baseline = true;
 		s->last_usec = in->now_usec;
+		s->last_pass_begin_nsec = in->pass_begin_nsec;
 		s->pending_pages = 0;
 		return 0;
 	}
@@ -53,17 +61,18 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 	 */
 	if (in->now_usec <= s->last_usec) {
 		if (in->have_dirty)
-			s->pending_pages += in->dirty_pages;
+			s->pending_pages += dirty_pages;
 		return 0;
 	}
 	dt = in->now_usec - s->last_usec;
 	s->last_usec = in->now_usec;
+	s->last_pass_begin_nsec = in->pass_begin_nsec;
 
 	s->write_faults_per_sec = faults_valid ? rate_per_sec(write_faults, dt) : NAN;
 
 	have_dirty = in->have_dirty;
 	if (have_dirty)
-		dirty_bytes = (in->dirty_pages + s->pending_pages) * page_size;
+		dirty_bytes = (dirty_pages + s->pending_pages) * page_size;
 	else if (faults_valid) {
 		dirty_bytes = write_faults * page_size; /* faults-only estimate */
 		have_dirty = true;

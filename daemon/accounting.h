@@ -14,9 +14,16 @@
 
 struct sample {
 	uint64_t now_usec;		/* CLOCK_BOOTTIME when the pass finished */
+	uint64_t pass_begin_nsec;	/* CLOCK_MONOTONIC when it began to get and clear
+					 * soft-dirty state (rounded down: never late) */
 	bool have_dirty;		/* a soft-dirty backend counted dirty_pages */
 	uint64_t dirty_pages;		/* pages found dirty (and cleared) by this pass */
-	bool have_faults;		/* the fault source returned counters */
+	bool have_faults;		/* the fault source returned counters (clears) */
+	bool have_write_faults;		/* ... and its hook counts write faults */
+	/* The pass's clear is counted by the clear tracepoint: what it cleared
+	 * (cleared_pages_self) is the dirty count, exact where dirty_pages came
+	 * from a read that raced the clear (clear-refs). */
+	bool dirty_is_own_clears;
 	struct fault_counts faults;
 };
 
@@ -27,6 +34,7 @@ struct proc_stats {
 
 	bool have_fault_baseline;
 	struct fault_counts last_faults;
+	uint64_t last_pass_begin_nsec;	/* the previous pass's pass_begin_nsec */
 
 	/* Published. NAN means "not measured": see the README. */
 	double dirty_bytes_per_sec;
@@ -43,12 +51,25 @@ void proc_stats_init(struct proc_stats *s);
 /*
  * Folds one sample in. The first sample is the baseline: what it counted
  * accumulated before tracking started and is dropped. With have_dirty false
- * and fault counters present (faults-only), write faults × page size stand in
- * for dirty bytes (an estimate). An interval in which someone else cleared the
- * process's soft-dirty bits is "disturbed": its dirty count is only a lower
- * bound, so DirtyBytesPerSec is NAN for it and the averages are left alone
- * rather than pulled down. Returns 1 when the interval produced rates, 0 when
- * it only set the baseline or had no length.
+ * and write-fault counters present (faults-only), write faults × page size
+ * stand in for dirty bytes (an estimate). An interval in which someone else
+ * cleared the process's soft-dirty bits is "disturbed": its dirty count is
+ * only a lower bound, so DirtyBytesPerSec is NAN for it and the averages are
+ * left alone rather than pulled down.
+ *
+ * With dirty_is_own_clears, the dirty count is the growth of
+ * cleared_pages_self since the last sample (the pass's own clear), not
+ * dirty_pages, once there is a fault baseline.
+ *
+ * Which intervals a foreign clear disturbs: the one whose passes bracket it.
+ * The counters are read after the passes, so a clear made between the
+ * previous pass and the previous read was counted then, yet it also cleared
+ * bits this interval should have found. Hence an interval is disturbed when
+ * the counters show a new foreign clear, or when the last one (its time)
+ * happened at or after the previous pass began.
+ *
+ * Returns 1 when the interval produced rates, 0 when it only set the
+ * baseline or had no length.
  */
 int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t page_size);
 

@@ -37,10 +37,13 @@ static int property_get_features(sd_bus *bus, const char *path, const char *inte
 			if (r < 0)
 				return r;
 		}
-	if (m->faults) {
+	if (fault_source_counts_writes(m->faults)) {
 		r = sd_bus_message_append(reply, "s", "bpf-faults");
-		if (r >= 0 && fault_source_sees_clears(m->faults))
-			r = sd_bus_message_append(reply, "s", "softdirty-tracepoint");
+		if (r < 0)
+			return r;
+	}
+	if (fault_source_sees_clears(m->faults)) {
+		r = sd_bus_message_append(reply, "s", "softdirty-tracepoint");
 		if (r < 0)
 			return r;
 	}

@@ -19,6 +19,10 @@ const char *fault_source_hook(const struct fault_source *s) {
 	return NULL;
 }
 
+bool fault_source_counts_writes(const struct fault_source *s) {
+	return false;
+}
+
 bool fault_source_sees_clears(const struct fault_source *s) {
 	return false;
 }
@@ -31,6 +35,14 @@ int fault_source_untrack(struct fault_source *s, pid_t tgid) {
 	return -EOPNOTSUPP;
 }
 
+int fault_source_snapshot(struct fault_source *s) {
+	return -EOPNOTSUPP;
+}
+
 int fault_source_read(struct fault_source *s, pid_t tgid, struct fault_counts *ret) {
+	return -EOPNOTSUPP;
+}
+
+int fault_source_read_now(struct fault_source *s, pid_t tgid, struct fault_counts *ret) {
 	return -EOPNOTSUPP;
 }

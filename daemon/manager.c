@@ -22,7 +22,8 @@ static int manager_arm_timer(struct manager *m, sd_event_source *s, uint64_t use
 static void manager_notify_status(struct manager *m) {
 	(void) sd_notifyf(false, "STATUS=Tracking %zu process%s; backend %s%s.", m->n_tracked,
 			  m->n_tracked == 1 ? "" : "es", backend_to_string(m->default_backend),
-			  m->default_backend == BACKEND_FAULTS_ONLY && !m->faults ? " (no fault counters: no rates)" : "");
+			  m->default_backend == BACKEND_FAULTS_ONLY && !fault_source_counts_writes(m->faults) ?
+			  " (no write-fault counters: no rates)" : "");
 }
 
 struct tracked *manager_find(struct manager *m, pid_t pid) {
@@ -139,23 +140,45 @@ int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct
 	return 1;
 }
 
+/*
+ * One sample of every tracked process: first all soft-dirty passes, then
+ * one read of all fault counters (batched: one map walk, not a lookup per
+ * process), then the accounting. Reading after every pass keeps a foreign
+ * clear that raced with a pass from escaping notice (accounting.h).
+ */
 static int on_sample_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct manager *m = userdata;
 	uint64_t begin = now_usec(CLOCK_MONOTONIC);
+	bool faults_ok = false;
+	int r;
 
 	for (size_t i = 0; i < m->n_tracked;) {
 		struct tracked *t = m->tracked[i];
-		int r = tracked_sample(t);
 
+		r = tracked_pass(t);
 		if (r == -ESRCH) {
 			manager_untrack(m, t, false, "gone");
 			continue; /* the array shifted */
 		}
 		if (r < 0)
 			log_warning_errno(r, "Process %d: sample failed: %m", (int) t->pid);
-		else if (r > 0)
-			(void) bus_process_emit_sampled(t);
 		i++;
+	}
+
+	if (m->faults && m->n_tracked > 0) {
+		r = fault_source_snapshot(m->faults);
+		if (r < 0)
+			log_warning_errno(r, "Cannot read the fault counters; this interval has none: %m");
+		faults_ok = r >= 0;
+	}
+
+	for (size_t i = 0; i < m->n_tracked; i++) {
+		struct tracked *t = m->tracked[i];
+
+		if (!t->has_pending)
+			continue;
+		tracked_account(t, faults_ok);
+		(void) bus_process_emit_sampled(t);
 	}
 
 	m->last_sample_duration_usec = now_usec(CLOCK_MONOTONIC) - begin;
@@ -430,18 +453,36 @@ int manager_new(const char *config_path, const char *bus_address, struct manager
 	return 0;
 }
 
-int manager_start(struct manager *m) {
-	char why[256] = "";
-	sigset_t ss;
+/* Opens the fault counters, or says in one line why there are none. */
+static void manager_open_faults(struct manager *m) {
+	const char *no_rates = m->default_backend == BACKEND_FAULTS_ONLY ? " and faults-only yields no rates" : "";
+	char why[512] = "";
 	int r;
 
 	r = fault_source_open(&m->faults, why, sizeof(why));
-	if (r < 0)
-		log_notice("No per-process fault counters: %s. WriteFaults* stay NaN%s.", why,
-			   m->default_backend == BACKEND_FAULTS_ONLY ? " and faults-only yields no rates" : "");
-	else
-		log_info("Fault counters attached via %s%s.", fault_source_hook(m->faults),
-			 fault_source_sees_clears(m->faults) ? ", foreign soft-dirty clears visible" : "");
+	if (r < 0) {
+		log_notice("No per-process fault counters: %s. WriteFaults* stay NaN%s.", why, no_rates);
+		return;
+	}
+	if (!fault_source_counts_writes(m->faults) && !fault_source_sees_clears(m->faults)) {
+		log_notice("No per-process fault counters: the fault hook %s counts no write faults, "
+			   "and foreign soft-dirty clears are not visible%s%s. WriteFaults* stay NaN%s.",
+			   fault_source_hook(m->faults), why[0] ? ": " : "", why, no_rates);
+		m->faults = fault_source_free(m->faults);
+		return;
+	}
+	log_info("Fault counters attached via %s: write faults %s, foreign soft-dirty clears %s%s%s.",
+		 fault_source_hook(m->faults),
+		 fault_source_counts_writes(m->faults) ? "counted" : "not counted (WriteFaults* stay NaN)",
+		 fault_source_sees_clears(m->faults) ? "visible" : "not visible",
+		 why[0] ? "; " : "", why);
+}
+
+int manager_start(struct manager *m) {
+	sigset_t ss;
+	int r;
+
+	manager_open_faults(m);
 
 	r = sd_event_default(&m->event);
 	if (r < 0)

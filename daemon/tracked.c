@@ -178,12 +178,13 @@ static int backend_pass(struct tracked *t, const struct mem_ranges *ranges, uint
 	return 0;
 }
 
-int tracked_sample(struct tracked *t) {
-	struct manager *m = t->manager;
+int tracked_pass(struct tracked *t) {
 	_cleanup_(mem_ranges_done) struct mem_ranges ranges = {};
-	struct sample s = {};
+	struct sample *s = &t->pending;
 	int r;
 
+	*s = (struct sample) {};
+	t->has_pending = false;
 	r = tracked_refresh_stat(t);
 	if (r < 0)
 		return r;
@@ -193,8 +194,10 @@ int tracked_sample(struct tracked *t) {
 		return r;
 	t->tracked_bytes = ranges.total_bytes;
 
+	/* Rounded down to the µs: a foreign clear at the very start counts as inside. */
+	s->pass_begin_nsec = now_usec(CLOCK_MONOTONIC) * NSEC_PER_USEC;
 	if (t->backend != BACKEND_FAULTS_ONLY) {
-		r = backend_pass(t, &ranges, &s.dirty_pages);
+		r = backend_pass(t, &ranges, &s->dirty_pages);
 		if (r == -ESRCH && tracked_alive(t)) {
 			/* Alive with a new address space: it exec'd. Reopen (the
 			 * access check may now say no) and start a new interval. */
@@ -216,20 +219,44 @@ int tracked_sample(struct tracked *t) {
 			proc_stats_rebaseline(&t->stats);
 			return 0;
 		}
-		s.have_dirty = true;
+		s->have_dirty = true;
 	}
 
-	if (t->faults_tracked) {
-		r = fault_source_read(m->faults, t->pid, &s.faults);
+	s->now_usec = now_usec(CLOCK_BOOTTIME);
+	t->has_pending = true;
+	return 1;
+}
+
+/* Folds t->pending in, with @faults as the fault counters (NULL: none). */
+static void tracked_fold(struct tracked *t, const struct fault_counts *faults) {
+	struct manager *m = t->manager;
+	struct sample *s = &t->pending;
+
+	if (faults) {
+		s->faults = *faults;
+		s->have_faults = true;
+		s->have_write_faults = fault_source_counts_writes(m->faults);
+		/* clear-refs reads, then clears: writes in between are cleared
+		 * unread. The tracepoint counts what the clear itself cleared. */
+		s->dirty_is_own_clears = t->backend == BACKEND_CLEAR_REFS && fault_source_sees_clears(m->faults);
+	}
+	(void) proc_stats_account(&t->stats, s, m->page_size);
+	t->last_sample_usec = now_usec(CLOCK_REALTIME);
+	t->has_pending = false;
+}
+
+void tracked_account(struct tracked *t, bool faults_ok) {
+	struct fault_counts c;
+	int r = -ENODATA;
+
+	if (!t->has_pending)
+		return;
+	if (t->faults_tracked && faults_ok) {
+		r = fault_source_read(t->manager->faults, t->pid, &c);
 		if (r < 0)
 			log_warning_errno(r, "Process %d: cannot read fault counters: %m", (int) t->pid);
-		s.have_faults = r >= 0;
 	}
-
-	s.now_usec = now_usec(CLOCK_BOOTTIME);
-	(void) proc_stats_account(&t->stats, &s, m->page_size);
-	t->last_sample_usec = now_usec(CLOCK_REALTIME);
-	return 1;
+	tracked_fold(t, r >= 0 ? &c : NULL);
 }
 
 static int on_process_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -295,10 +322,19 @@ int tracked_new(struct manager *m, pid_t pid, enum track_origin origin, struct t
 	if (r < 0)
 		goto fail;
 
-	/* The baseline pass: clears what accumulated before we looked. */
-	r = tracked_sample(t);
+	/* The baseline pass: clears what accumulated before we looked. Its
+	 * fault counters are read right after it: they include its clear. */
+	r = tracked_pass(t);
 	if (r < 0)
 		goto fail;
+	if (r > 0) {
+		struct fault_counts c;
+		int k = t->faults_tracked ? fault_source_read_now(m->faults, pid, &c) : -ENODATA;
+
+		if (k < 0 && k != -ENODATA)
+			log_warning_errno(k, "Process %d: cannot read its fault counters: %m", (int) pid);
+		tracked_fold(t, k >= 0 ? &c : NULL);
+	}
 
 	*ret = t;
 	return 0;

@@ -47,6 +47,8 @@ struct tracked {
 	uint64_t last_sample_usec;	/* CLOCK_REALTIME of the last pass, 0 before */
 
 	struct proc_stats stats;
+	struct sample pending;		/* between tracked_pass() and tracked_account() */
+	bool has_pending;
 };
 
 /*
@@ -57,8 +59,21 @@ struct tracked {
 int tracked_new(struct manager *m, pid_t pid, enum track_origin origin, struct tracked **ret);
 struct tracked *tracked_free(struct tracked *t);
 
-/* One get+clear pass and its accounting. -ESRCH when the process is gone. */
-int tracked_sample(struct tracked *t);
+/*
+ * A sample is two steps, so that one fault-counter snapshot taken after
+ * the passes of all processes serves them all (see manager.c):
+ *
+ * tracked_pass(): one get+clear pass of the process's soft-dirty backend
+ * (none for faults-only) into t->pending. Returns 1 when there is a sample
+ * to account, 0 when the pass started a new interval instead (exec, backend
+ * fallback, a failed pass), -ESRCH when the process is gone.
+ *
+ * tracked_account(): adds the fault counters from the fault source's last
+ * snapshot (none if !faults_ok) and folds the pending sample into the
+ * published numbers.
+ */
+int tracked_pass(struct tracked *t);
+void tracked_account(struct tracked *t, bool faults_ok);
 
 /* Rereads comm, owner, cgroup and unit (they may change at any time). */
 int tracked_refresh_facts(struct tracked *t);

@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Runs one D-Bus test against dirtyrated on its own private system-like bus.
 
-  bus-harness.py --daemon PATH --policy FILE... [--config-text TEXT] [--as-nobody] -- TEST [ARGS...]
+  bus-harness.py --daemon PATH --policy FILE... [--config-text TEXT] [--as-nobody]
+                 [--daemon-wrapper 'CMD ARGS'] [--daemon-env NAME=VALUE]... -- TEST [ARGS...]
 
 1. Writes a bus config like the system bus's (tools/bus-config.py),
    listening on a socket in a temporary directory and including a directory
    with the --policy files (ours, plus any a test adds).
-2. Starts dbus-daemon, then dirtyrated with NOTIFY_SOCKET pointing at a socket
-   of ours, and waits for READY=1 (the daemon's own readiness contract).
+2. Starts dbus-daemon, then dirtyrated (under --daemon-wrapper, e.g. setpriv
+   to drop capabilities, and with the --daemon-env variables) with
+   NOTIFY_SOCKET pointing at a socket of ours, and waits for READY=1 (the
+   daemon's own readiness contract).
 3. Runs TEST with DBUS_SYSTEM_BUS_ADDRESS set and, for tests that need them:
    DIRTYRATED_PID, DIRTYRATED_CONFIG (the config file, which a test may
    rewrite), DIRTYRATED_LOG (the daemon's stderr) and DIRTYRATED_NOTIFY_LOG
@@ -20,6 +23,7 @@ Exit status: the test's (77 = skipped), or 1 if the harness or daemon failed.
 
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -50,6 +54,9 @@ def main():
     ap.add_argument("--as-nobody", action="store_true",
                     help="run TEST as nobody, from a copy in the (world-readable) temporary directory, "
                          "since the build tree may sit under a directory nobody cannot enter")
+    ap.add_argument("--daemon-wrapper", default="",
+                    help="a command line the daemon runs under (it execs the daemon), e.g. setpriv")
+    ap.add_argument("--daemon-env", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("test", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     test = args.test[1:] if args.test[:1] == ["--"] else args.test
@@ -104,8 +111,10 @@ def main():
 
         threading.Thread(target=read_notify, daemon=True).start()
 
-        daemon = subprocess.Popen([args.daemon, "--config=" + config, "--debug"],
-                                  env=dict(env, NOTIFY_SOCKET=notify_path),
+        daemon_env = dict(env, NOTIFY_SOCKET=notify_path)
+        daemon_env.update(v.split("=", 1) for v in args.daemon_env)
+        daemon = subprocess.Popen(shlex.split(args.daemon_wrapper) + [args.daemon, "--config=" + config, "--debug"],
+                                  env=daemon_env,
                                   stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + READY_TIMEOUT
         while not ready.wait(0.05):

@@ -51,9 +51,20 @@ TEST(test_zero_length_interval_keeps_pages) {
 static struct sample fault_sample(uint64_t now, bool have_dirty, uint64_t pages, uint64_t wp, uint64_t np,
 				  uint64_t foreign) {
 	return (struct sample) {
-		.now_usec = now, .have_dirty = have_dirty, .dirty_pages = pages, .have_faults = true,
+		.now_usec = now, .have_dirty = have_dirty, .dirty_pages = pages,
+		.have_faults = true, .have_write_faults = true,
 		.faults = { .wp_faults = wp, .np_write_faults = np, .clears_foreign = foreign },
 	};
+}
+
+/* A pass that began at @begin (monotonic ns); the last foreign clear was at @last_clear. */
+static struct sample clear_sample(uint64_t now, uint64_t begin, uint64_t pages, uint64_t foreign,
+				  uint64_t last_clear) {
+	struct sample in = fault_sample(now, true, pages, 0, 0, foreign);
+
+	in.pass_begin_nsec = begin;
+	in.faults.last_foreign_clear_nsec = last_clear;
+	return in;
 }
 
 TEST(test_faults_only_estimate) {
@@ -114,6 +125,97 @@ TEST(test_foreign_clear_disturbs_interval) {
 	ASSERT_NEAR(s.dirty_bytes_per_sec, 100.0 * PAGE, 1e-9);
 }
 
+/*
+ * Passes at 1 s, 2 s, 3 s, 4 s (monotonic), each read 10 ms after it began.
+ * A foreign clear at 2.005 s falls between pass 2 and its read: the read
+ * after pass 2 counts it (interval 1-2 disturbed), and it also cleared bits
+ * that interval 2-3 should have found: disturbed too. Interval 3-4 is not.
+ */
+TEST(test_foreign_clear_between_pass_and_read) {
+	const uint64_t S = 1000000000, clear = 2 * S + 5000000;
+	struct proc_stats s;
+	struct sample in;
+
+	proc_stats_init(&s);
+	in = clear_sample(T0, S, 0, 0, 0);
+	proc_stats_account(&s, &in, PAGE);
+	in = clear_sample(T0 + USEC_PER_SEC, 2 * S, 100, 1, clear);
+	proc_stats_account(&s, &in, PAGE);
+	ASSERT_TRUE(s.last_sample_disturbed);
+	ASSERT_EQ_U64(s.foreign_clears, 1);
+
+	in = clear_sample(T0 + 2 * USEC_PER_SEC, 3 * S, 40, 1, clear);
+	proc_stats_account(&s, &in, PAGE);
+	ASSERT_TRUE(s.last_sample_disturbed);
+	ASSERT_TRUE(isnan(s.dirty_bytes_per_sec));
+	ASSERT_EQ_U64(s.foreign_clears, 1); /* one clear, not two */
+
+	in = clear_sample(T0 + 3 * USEC_PER_SEC, 4 * S, 100, 1, clear);
+	proc_stats_account(&s, &in, PAGE);
+	ASSERT_TRUE(!s.last_sample_disturbed);
+	ASSERT_NEAR(s.dirty_bytes_per_sec, 100.0 * PAGE, 1e-9);
+}
+
+/* A clear before the previous pass began disturbs only the interval that read it. */
+TEST(test_foreign_clear_before_pass) {
+	const uint64_t S = 1000000000;
+	struct proc_stats s;
+	struct sample in;
+
+	proc_stats_init(&s);
+	in = clear_sample(T0, S, 0, 0, 0);
+	proc_stats_account(&s, &in, PAGE);
+	in = clear_sample(T0 + USEC_PER_SEC, 2 * S, 100, 1, 2 * S - 1);
+	proc_stats_account(&s, &in, PAGE);
+	ASSERT_TRUE(s.last_sample_disturbed);
+	in = clear_sample(T0 + 2 * USEC_PER_SEC, 3 * S, 100, 1, 2 * S - 1);
+	proc_stats_account(&s, &in, PAGE);
+	ASSERT_TRUE(!s.last_sample_disturbed);
+	ASSERT_NEAR(s.dirty_bytes_per_sec, 100.0 * PAGE, 1e-9);
+}
+
+/* A hook that cannot tell writes: clears still count, write-fault numbers are NaN. */
+TEST(test_clears_without_write_faults) {
+	struct proc_stats s;
+	struct sample in;
+
+	proc_stats_init(&s);
+	in = fault_sample(T0, false, 0, 0, 0, 0);
+	in.have_write_faults = false;
+	proc_stats_account(&s, &in, PAGE);
+	in = fault_sample(T0 + USEC_PER_SEC, false, 0, 0, 0, 2);
+	in.have_write_faults = false;
+	ASSERT_EQ(proc_stats_account(&s, &in, PAGE), 1);
+	ASSERT_TRUE(isnan(s.write_faults_per_sec));
+	ASSERT_TRUE(isnan(s.dirty_bytes_per_sec)); /* no faults-only estimate either */
+	ASSERT_EQ_U64(s.write_faults_total, 0);
+	ASSERT_EQ_U64(s.foreign_clears, 2);
+}
+
+/* clear-refs with the tracepoint: what its own clear cleared is the count, not the racing read. */
+TEST(test_dirty_count_from_own_clears) {
+	struct proc_stats s;
+	struct sample in;
+
+	proc_stats_init(&s);
+	in = fault_sample(T0, true, 480, 0, 0, 0);
+	in.dirty_is_own_clears = true;
+	in.faults.cleared_pages_self = 500; /* the baseline pass's clear */
+	proc_stats_account(&s, &in, PAGE);
+	in = fault_sample(T0 + USEC_PER_SEC, true, 80, 0, 100, 0);
+	in.dirty_is_own_clears = true;
+	in.faults.cleared_pages_self = 600;
+	ASSERT_EQ(proc_stats_account(&s, &in, PAGE), 1);
+	ASSERT_NEAR(s.dirty_bytes_per_sec, 100.0 * PAGE, 1e-9);
+	ASSERT_EQ_U64(s.dirtied_bytes_total, 100 * PAGE);
+
+	/* Without the tracepoint, the read is all there is. */
+	in = fault_sample(T0 + 2 * USEC_PER_SEC, true, 80, 0, 200, 0);
+	in.faults.cleared_pages_self = 700;
+	proc_stats_account(&s, &in, PAGE);
+	ASSERT_NEAR(s.dirty_bytes_per_sec, 80.0 * PAGE, 1e-9);
+}
+
 TEST(test_fault_counter_reset) {
 	struct proc_stats s;
 	struct sample in;
@@ -153,6 +255,10 @@ int main(void) {
 	RUN(test_faults_only_estimate);
 	RUN(test_faults_only_without_counters_is_nan);
 	RUN(test_foreign_clear_disturbs_interval);
+	RUN(test_foreign_clear_between_pass_and_read);
+	RUN(test_foreign_clear_before_pass);
+	RUN(test_clears_without_write_faults);
+	RUN(test_dirty_count_from_own_clears);
 	RUN(test_fault_counter_reset);
 	RUN(test_rebaseline_keeps_totals);
 	return 0;

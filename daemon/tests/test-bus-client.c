@@ -21,155 +21,13 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-test-lib.h"
 #include "object-path.h"
 #include "proc-pid.h"
 #include "tests.h"
 #include "util.h"
 
-#define DEST "org.dirtyrate1"
-#define MANAGER "org.dirtyrate1.Manager"
-#define PROCESS "org.dirtyrate1.Process"
-#define WAIT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 #define NOT_A_PID 4194305 /* PID_MAX_LIMIT + 1: cannot exist */
-
-static const char *const sampled_properties[] = {
-	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",
-	"DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",
-	"LastSampleDisturbed", "ResidentBytes", "TrackedBytes", "LastSampleUSec",
-};
-
-/* Children die with the test, even if it fails half-way. */
-static void prctl_set_pdeathsig(void) {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		_exit(EXIT_FAILURE);
-}
-
-static sd_bus *bus_open(void) {
-	sd_bus *bus;
-	int r = sd_bus_open_system(&bus);
-
-	if (r < 0)
-		FAIL("cannot connect to the system bus: %s", strerror(-r));
-	return bus;
-}
-
-/* Calls a Manager method; returns the error name or NULL on success. */
-static char *manager_call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...) {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	char *name = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, types);
-	r = sd_bus_call_methodv(bus, DEST, MANAGER_PATH, MANAGER, method, &e, reply, types, ap);
-	va_end(ap);
-	if (r < 0) {
-		if (asprintf(&name, "%s: %s", e.name ?: "?", e.message ?: "") < 0)
-			abort();
-	}
-	sd_bus_error_free(&e);
-	return name;
-}
-
-static void expect_ok(char *err, const char *what) {
-	if (err)
-		FAIL("%s failed: %s", what, err);
-}
-
-static void expect_error(char *err, const char *name, const char *what) {
-	if (!err)
-		FAIL("%s succeeded, expected %s", what, name);
-	if (strncmp(err, name, strlen(name)) != 0 || err[strlen(name)] != ':')
-		FAIL("%s failed with %s, expected %s", what, err, name);
-	printf("  %s -> %s\n", what, err);
-	free(err);
-}
-
-static const char *track(sd_bus *bus, pid_t pid, char *path_buf) {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	const char *path;
-	char expected[PROCESS_PATH_MAX];
-
-	expect_ok(manager_call(bus, "TrackProcess", &reply, "u", (uint32_t) pid), "TrackProcess");
-	ASSERT_TRUE(sd_bus_message_read(reply, "o", &path) > 0);
-	ASSERT_EQ(process_path_from_pid(pid, expected, sizeof(expected)), 0);
-	ASSERT_STREQ(path, expected);
-	strcpy(path_buf, path);
-	return path_buf;
-}
-
-static void get_trivial(sd_bus *bus, const char *path, const char *iface, const char *prop, char type, void *ret) {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-
-	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, type, ret) < 0)
-		FAIL("Get %s.%s: %s", iface, prop, e.message);
-}
-
-static uint64_t get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop) {
-	uint64_t v;
-
-	get_trivial(bus, path, iface, prop, 't', &v);
-	return v;
-}
-
-static uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *prop) {
-	uint32_t v;
-
-	get_trivial(bus, path, iface, prop, 'u', &v);
-	return v;
-}
-
-static double get_double(sd_bus *bus, const char *path, const char *prop) {
-	double v;
-
-	get_trivial(bus, path, PROCESS, prop, 'd', &v);
-	return v;
-}
-
-static char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop) {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	char *v;
-
-	if (sd_bus_get_property_string(bus, DEST, path, iface, prop, &e, &v) < 0)
-		FAIL("Get %s.%s: %s", iface, prop, e.message);
-	return v;
-}
-
-static bool has_feature(sd_bus *bus, const char *feature) {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	char **l = NULL;
-	bool found = false;
-
-	if (sd_bus_get_property_strv(bus, DEST, MANAGER_PATH, MANAGER, "Features", &e, &l) < 0)
-		FAIL("Get Features: %s", e.message);
-	for (char **s = l; s && *s; s++) {
-		found = found || streq(*s, feature);
-		free(*s);
-	}
-	free(l);
-	return found;
-}
-
-/* Runs the bus until done() holds; a timeout is a failure, not a sync point. */
-static void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what) {
-	uint64_t deadline = now_usec(CLOCK_MONOTONIC) + WAIT_TIMEOUT_USEC;
-
-	while (!done(userdata)) {
-		uint64_t now;
-		int r = sd_bus_process(bus, NULL);
-
-		if (r < 0)
-			FAIL("sd_bus_process: %s", strerror(-r));
-		if (r > 0)
-			continue;
-		now = now_usec(CLOCK_MONOTONIC);
-		if (now >= deadline)
-			FAIL("timed out waiting for %s", what);
-		r = sd_bus_wait(bus, deadline - now);
-		if (r < 0)
-			FAIL("sd_bus_wait: %s", strerror(-r));
-	}
-}
 
 /* A child that keeps dirtying memory: a fixed buffer, plus fresh pages. */
 static pid_t spawn_dirtier(void) {
@@ -196,11 +54,6 @@ static pid_t spawn_dirtier(void) {
 	return pid;
 }
 
-static void kill_and_reap(pid_t pid) {
-	kill(pid, SIGKILL);
-	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
-}
-
 static uint64_t start_usec_of(pid_t pid) {
 	char path[32];
 	_cleanup_close_ int fd = -EBADF;
@@ -211,57 +64,6 @@ static uint64_t start_usec_of(pid_t pid) {
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(proc_read_stat(fd, &st), 0);
 	return proc_start_ticks_to_usec(st.start_ticks, sysconf(_SC_CLK_TCK));
-}
-
-/* ---- PropertiesChanged recording ---- */
-
-struct changes {
-	const char *path;
-	unsigned count;
-	uint64_t last_sample[64];
-	bool complete[64];	/* carried every sampled property */
-};
-
-static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-	struct changes *c = userdata;
-	const char *iface, *name;
-	unsigned seen = 0;
-	uint64_t last_sample = 0;
-
-	if (!streq(sd_bus_message_get_path(m), c->path))
-		return 0;
-	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
-	if (!streq(iface, PROCESS))
-		return 0;
-	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
-	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
-		ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
-		if (streq(name, "LastSampleUSec"))
-			ASSERT_TRUE(sd_bus_message_read(m, "v", "t", &last_sample) > 0);
-		else
-			ASSERT_TRUE(sd_bus_message_skip(m, "v") >= 0);
-		for (size_t i = 0; i < ELEMENTSOF(sampled_properties); i++)
-			if (streq(name, sampled_properties[i]))
-				seen |= 1u << i;
-		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
-	}
-	if (c->count < ELEMENTSOF(c->last_sample)) {
-		c->last_sample[c->count] = last_sample;
-		c->complete[c->count] = seen == (1u << ELEMENTSOF(sampled_properties)) - 1;
-	}
-	c->count++;
-	return 0;
-}
-
-static unsigned want_changes;
-static bool enough_changes(void *userdata) {
-	return ((struct changes *) userdata)->count >= want_changes;
-}
-
-static void watch_changes(sd_bus *bus, struct changes *c) {
-	/* No path in the match: c->path may change; the callback filters. */
-	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
-					"PropertiesChanged", on_properties_changed, c) >= 0);
 }
 
 /* ---- tests ---- */
@@ -301,8 +103,7 @@ static int test_track_child(void) {
 	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 1);
 
 	/* The baseline pass came with TrackProcess; wait for two real intervals. */
-	want_changes = 2;
-	wait_until(bus, enough_changes, &c, "two PropertiesChanged of the tracked child");
+	wait_for_changes(bus, &c, 2, "two PropertiesChanged of the tracked child");
 
 	ASSERT_TRUE(get_u64(bus, path, PROCESS, "LastSampleUSec") > 0);
 	ASSERT_TRUE(get_u64(bus, path, PROCESS, "LastSampleUSec") <= now_usec(CLOCK_REALTIME));
@@ -499,23 +300,22 @@ static int test_coalescing(void) {
 	watch_changes(bus, &c);
 	track(bus, child, path);
 
-	want_changes = 6;
-	wait_until(bus, enough_changes, &c, "six PropertiesChanged");
+	wait_for_changes(bus, &c, 6, "six PropertiesChanged");
 	kill_and_reap(child);
 
 	/* Each pass: exactly one signal, carrying every sampled property. */
-	for (unsigned i = 0; i < c.count && i < ELEMENTSOF(c.last_sample); i++) {
-		if (!c.complete[i])
+	for (unsigned i = 0; i < c.count && i < MAX_PASSES; i++) {
+		if (!c.pass[i].complete)
 			FAIL("PropertiesChanged #%u did not carry all %zu sampled properties", i,
-			     ELEMENTSOF(sampled_properties));
-		if (c.last_sample[i] == 0)
+			     n_sampled_properties);
+		if (c.pass[i].last_sample_usec == 0)
 			FAIL("PropertiesChanged #%u has no LastSampleUSec", i);
-		if (i > 0 && c.last_sample[i] <= c.last_sample[i - 1])
+		if (i > 0 && c.pass[i].last_sample_usec <= c.pass[i - 1].last_sample_usec)
 			FAIL("two PropertiesChanged for one pass (LastSampleUSec %" PRIu64 " then %" PRIu64 ")",
-			     c.last_sample[i - 1], c.last_sample[i]);
+			     c.pass[i - 1].last_sample_usec, c.pass[i].last_sample_usec);
 	}
 	printf("  %u PropertiesChanged, one per pass, each with all %zu properties\n", c.count,
-	       ELEMENTSOF(sampled_properties));
+	       n_sampled_properties);
 	return 0;
 }
 
@@ -583,8 +383,7 @@ static int test_pid_reuse(void) {
 		start_a = get_u64(bus, path, PROCESS, "StartTimeUSec");
 		/* Let A be sampled (and B start >= one interval later, so the
 		 * start times differ at clock-tick resolution). */
-		want_changes = 1;
-		wait_until(bus, enough_changes, &c, "a sample of A");
+		wait_for_changes(bus, &c, 1, "a sample of A");
 
 		/*
 		 * A dies and B takes its PID while the daemon is stopped, so

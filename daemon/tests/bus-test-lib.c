@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "bus-test-lib.h"
+#include "tests.h"
+#include "util.h"
+
+const char *const sampled_properties[] = {
+	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",
+	"DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",
+	"LastSampleDisturbed", "ResidentBytes", "TrackedBytes", "LastSampleUSec",
+};
+const size_t n_sampled_properties = ELEMENTSOF(sampled_properties);
+
+void prctl_set_pdeathsig(void) {
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(EXIT_FAILURE);
+}
+
+void kill_and_reap(pid_t pid) {
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
+sd_bus *bus_open(void) {
+	sd_bus *bus;
+	int r = sd_bus_open_system(&bus);
+
+	if (r < 0)
+		FAIL("cannot connect to the system bus: %s", strerror(-r));
+	return bus;
+}
+
+char *manager_call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *name = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = sd_bus_call_methodv(bus, DEST, MANAGER_PATH, MANAGER, method, &e, reply, types, ap);
+	va_end(ap);
+	if (r < 0) {
+		if (asprintf(&name, "%s: %s", e.name ?: "?", e.message ?: "") < 0)
+			abort();
+	}
+	sd_bus_error_free(&e);
+	return name;
+}
+
+void expect_ok(char *err, const char *what) {
+	if (err)
+		FAIL("%s failed: %s", what, err);
+}
+
+void expect_error(char *err, const char *name, const char *what) {
+	if (!err)
+		FAIL("%s succeeded, expected %s", what, name);
+	if (strncmp(err, name, strlen(name)) != 0 || err[strlen(name)] != ':')
+		FAIL("%s failed with %s, expected %s", what, err, name);
+	printf("  %s -> %s\n", what, err);
+	free(err);
+}
+
+const char *track(sd_bus *bus, pid_t pid, char *path_buf) {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *path;
+	char expected[PROCESS_PATH_MAX];
+
+	expect_ok(manager_call(bus, "TrackProcess", &reply, "u", (uint32_t) pid), "TrackProcess");
+	ASSERT_TRUE(sd_bus_message_read(reply, "o", &path) > 0);
+	ASSERT_EQ(process_path_from_pid(pid, expected, sizeof(expected)), 0);
+	ASSERT_STREQ(path, expected);
+	strcpy(path_buf, path);
+	return path_buf;
+}
+
+static void get_trivial(sd_bus *bus, const char *path, const char *iface, const char *prop, char type, void *ret) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, type, ret) < 0)
+		FAIL("Get %s.%s: %s", iface, prop, e.message);
+}
+
+uint64_t get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop) {
+	uint64_t v;
+
+	get_trivial(bus, path, iface, prop, 't', &v);
+	return v;
+}
+
+uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *prop) {
+	uint32_t v;
+
+	get_trivial(bus, path, iface, prop, 'u', &v);
+	return v;
+}
+
+double get_double(sd_bus *bus, const char *path, const char *prop) {
+	double v;
+
+	get_trivial(bus, path, PROCESS, prop, 'd', &v);
+	return v;
+}
+
+char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *v;
+
+	if (sd_bus_get_property_string(bus, DEST, path, iface, prop, &e, &v) < 0)
+		FAIL("Get %s.%s: %s", iface, prop, e.message);
+	return v;
+}
+
+bool has_feature(sd_bus *bus, const char *feature) {
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char **l = NULL;
+	bool found = false;
+
+	if (sd_bus_get_property_strv(bus, DEST, MANAGER_PATH, MANAGER, "Features", &e, &l) < 0)
+		FAIL("Get Features: %s", e.message);
+	for (char **s = l; s && *s; s++) {
+		found = found || streq(*s, feature);
+		free(*s);
+	}
+	free(l);
+	return found;
+}
+
+void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what) {
+	uint64_t deadline = now_usec(CLOCK_MONOTONIC) + WAIT_TIMEOUT_USEC;
+
+	while (!done(userdata)) {
+		uint64_t now;
+		int r = sd_bus_process(bus, NULL);
+
+		if (r < 0)
+			FAIL("sd_bus_process: %s", strerror(-r));
+		if (r > 0)
+			continue;
+		now = now_usec(CLOCK_MONOTONIC);
+		if (now >= deadline)
+			FAIL("timed out waiting for %s", what);
+		r = sd_bus_wait(bus, deadline - now);
+		if (r < 0)
+			FAIL("sd_bus_wait: %s", strerror(-r));
+	}
+}
+
+/* Reads one variant into the field of @v that @name names, if any. */
+static unsigned read_sampled(sd_bus_message *m, const char *name, struct pass_values *v) {
+	int r;
+
+	if (streq(name, "LastSampleUSec"))
+		r = sd_bus_message_read(m, "v", "t", &v->last_sample_usec);
+	else if (streq(name, "WriteFaultsTotal"))
+		r = sd_bus_message_read(m, "v", "t", &v->write_faults_total);
+	else if (streq(name, "DirtiedBytesTotal"))
+		r = sd_bus_message_read(m, "v", "t", &v->dirtied_bytes_total);
+	else if (streq(name, "ForeignClears"))
+		r = sd_bus_message_read(m, "v", "t", &v->foreign_clears);
+	else if (streq(name, "WriteFaultsPerSec"))
+		r = sd_bus_message_read(m, "v", "d", &v->write_faults_per_sec);
+	else if (streq(name, "DirtyBytesPerSec"))
+		r = sd_bus_message_read(m, "v", "d", &v->dirty_bytes_per_sec);
+	else if (streq(name, "LastSampleDisturbed")) {
+		int b = 0;
+
+		r = sd_bus_message_read(m, "v", "b", &b);
+		v->disturbed = b;
+	} else
+		r = sd_bus_message_skip(m, "v");
+	ASSERT_TRUE(r >= 0);
+
+	for (size_t i = 0; i < n_sampled_properties; i++)
+		if (streq(name, sampled_properties[i]))
+			return 1u << i;
+	return 0;
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct changes *c = userdata;
+	struct pass_values v = { .write_faults_per_sec = NAN, .dirty_bytes_per_sec = NAN };
+	const char *iface, *name;
+	unsigned seen = 0;
+
+	if (!streq(sd_bus_message_get_path(m), c->path))
+		return 0;
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
+	if (!streq(iface, PROCESS))
+		return 0;
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
+		seen |= read_sampled(m, name, &v);
+		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	}
+	v.complete = seen == (1u << n_sampled_properties) - 1;
+	if (c->count < MAX_PASSES)
+		c->pass[c->count] = v;
+	c->count++;
+	return 0;
+}
+
+void watch_changes(sd_bus *bus, struct changes *c) {
+	/* No path in the match: c->path may change; the callback filters. */
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
+					"PropertiesChanged", on_properties_changed, c) >= 0);
+}
+
+static struct {
+	struct changes *c;
+	unsigned n;
+} want;
+
+static bool enough_changes(void *userdata) {
+	return want.c->count >= want.n;
+}
+
+void wait_for_changes(sd_bus *bus, struct changes *c, unsigned n, const char *what) {
+	want.c = c;
+	want.n = n;
+	wait_until(bus, enough_changes, NULL, what);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers for the sd-bus client tests (test-bus-client.c, test-bus-faults.c)
+ * that run against a dirtyrated on a private bus (bus-harness.py). Every
+ * failure exits the test with a message (tests.h's FAIL); waits are for
+ * signals or replies, bounded by a timeout that only turns a hang into a
+ * failure.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+
+#include "object-path.h"
+
+#define DEST "org.dirtyrate1"
+#define MANAGER "org.dirtyrate1.Manager"
+#define PROCESS "org.dirtyrate1.Process"
+#define WAIT_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+/* The Process properties every pass announces in one PropertiesChanged. */
+extern const char *const sampled_properties[];
+extern const size_t n_sampled_properties;
+
+/* Children die with the test, even if it fails half-way. */
+void prctl_set_pdeathsig(void);
+void kill_and_reap(pid_t pid);
+
+sd_bus *bus_open(void);
+/* Calls a Manager method; returns "Error.Name: message" (to free) or NULL on success. */
+char *manager_call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...);
+void expect_ok(char *err, const char *what);
+void expect_error(char *err, const char *name, const char *what);
+/* TrackProcess(pid); checks the object path and copies it to path_buf. */
+const char *track(sd_bus *bus, pid_t pid, char *path_buf);
+
+uint64_t get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop);
+uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *prop);
+double get_double(sd_bus *bus, const char *path, const char *prop); /* a Process property */
+char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop);
+bool has_feature(sd_bus *bus, const char *feature);
+
+/* Runs the bus until done() holds; a timeout is a failure, not a sync point. */
+void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what);
+
+/* ---- PropertiesChanged of one Process object, one per pass ---- */
+
+/* What one PropertiesChanged carried (0 or NAN for what it did not). */
+struct pass_values {
+	bool complete;			/* every sampled property */
+	uint64_t last_sample_usec;
+	uint64_t write_faults_total;
+	uint64_t dirtied_bytes_total;
+	uint64_t foreign_clears;
+	double write_faults_per_sec;
+	double dirty_bytes_per_sec;
+	bool disturbed;
+};
+
+#define MAX_PASSES 256
+
+struct changes {
+	const char *path;		/* the object to record; may change between waits */
+	unsigned count;			/* signals seen; the first MAX_PASSES are kept */
+	struct pass_values pass[MAX_PASSES];
+};
+
+void watch_changes(sd_bus *bus, struct changes *c);
+/* Waits until c has recorded at least n signals. */
+void wait_for_changes(sd_bus *bus, struct changes *c, unsigned n, const char *what);
