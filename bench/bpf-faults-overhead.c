@@ -1,21 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * bpf-faults-overhead: what libdrbpf's fault hook costs a process that
- * write-faults as fast as it can. Each round runs every mode in turn, so
- * drift hits them alike; the report is the median time per fault and its
- * ratio to the no-program median of the same run.
+ * write-faults as fast as it can. Each round runs every mode once, starting
+ * from a different mode each round, so drift and position hit them alike;
+ * the report is the median CPU time per fault, the median of the per-round
+ * ratios to the no-program time of the same round, and their quartiles.
  *
- *   bpf-faults-overhead [-n PAGES] [-r ROUNDS] [-t THREADS] [-H HOOK]
+ *   bpf-faults-overhead [-w fresh|wp] [-n PAGES] [-r ROUNDS] [-t THREADS] [-H HOOK]
  *
- * Modes: no program; tracked mode with this process not tracked (the cost
- * every other process pays); tracked mode with it tracked; all processes;
- * both counted modes again with per-CPU counters instead of atomics; and
- * tracked mode with the PID-namespace translation a caller outside the
- * initial namespace gets (forced here).
- * With -t 2 the threads fault on two CPUs into the same counters.
- * Run as root on an otherwise idle machine.
+ * Workloads (-w):
+ *   fresh  first-touch writes to fresh anonymous pages (a not-present
+ *          write fault each: allocate, zero, map);
+ *   wp     writes to populated pages that were write-protected with
+ *          userfaultfd in async mode (PAGEMAP_SCAN + PM_SCAN_WP_MATCHING):
+ *          a write-protect fault each that the kernel resolves itself by
+ *          making the PTE writable again, the same path shape as a write
+ *          after a soft-dirty clear, which this host kernel does not have.
+ * With -t N the threads fault on all CPUs into the same counters.
+ *
+ * Modes: no program; an empty program on the same tracepoint (the floor any
+ * hook there costs; tp_btf only); tracked mode with this process not
+ * tracked (the cost every other process pays); tracked mode with it
+ * tracked; all processes; both counted modes with per-CPU counters instead
+ * of atomics; and tracked mode with the PID-namespace translation a caller
+ * outside the initial namespace gets (forced here).
+ * Run as root.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -23,14 +35,24 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "faults-priv.h"
+#include "tracking/uapi.h"	/* PAGEMAP_SCAN and uffd WP_ASYNC for 6.1 headers */
 
-enum mode { NONE, TRACKED_OTHER, TRACKED, ALL, TRACKED_PERCPU, ALL_PERCPU, TRACKED_PIDNS, NR_MODES };
+enum mode {
+	NONE, EMPTY, TRACKED_OTHER, TRACKED, ALL, TRACKED_PERCPU, ALL_PERCPU, TRACKED_PIDNS,
+	NR_MODES
+};
 
 static const char *const mode_names[NR_MODES] = {
 	[NONE] = "no program",
+	[EMPTY] = "empty program (floor)",
 	[TRACKED_OTHER] = "tracked mode, not tracked",
 	[TRACKED] = "tracked mode, tracked",
 	[ALL] = "all processes",
@@ -38,6 +60,8 @@ static const char *const mode_names[NR_MODES] = {
 	[ALL_PERCPU] = "all, per-CPU counters",
 	[TRACKED_PIDNS] = "tracked, pidns translation",
 };
+
+enum workload { FRESH, WP };
 
 struct run {
 	char *p;
@@ -48,6 +72,7 @@ struct run {
 };
 
 static size_t page_size;
+static enum workload workload = FRESH;
 
 /*
  * CPU time rather than wall-clock time: this machine is a VM whose vCPUs
@@ -61,7 +86,7 @@ static double thread_cpu_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static void *fault_pages(void *arg)
+static void *write_pages(void *arg)
 {
 	struct run *r = arg;
 	cpu_set_t set;
@@ -77,11 +102,46 @@ static void *fault_pages(void *arg)
 	return NULL;
 }
 
-/* CPU nanoseconds per first-touch write fault over @pages fresh pages. */
+/*
+ * Populates [p, p+len) and write-protects it with userfaultfd in async
+ * mode, so that the next write to each page is a write-protect fault the
+ * kernel resolves by itself. Returns the uffd (closing it unregisters).
+ */
+static int write_protect(char *p, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct pm_scan_arg scan = {
+		.size = sizeof(scan),
+		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+		.start = (uintptr_t)p,
+		.end = (uintptr_t)p + len,
+		.category_mask = PAGE_IS_WRITTEN,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+	static int pagemap = -1;
+	int uffd;
+
+	memset(p, 1, len);
+	if (pagemap < 0)
+		pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (pagemap < 0 || uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg) || ioctl(pagemap, PAGEMAP_SCAN, &scan) < 0) {
+		perror("bpf-faults-overhead: userfaultfd WP_ASYNC write-protection");
+		exit(1);
+	}
+	return uffd;
+}
+
+/* CPU nanoseconds per write fault over @pages pages, @threads writing. */
 static double one_round(size_t pages, int threads)
 {
 	size_t len = pages * page_size, share = pages / threads * page_size;
-	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), uffd = -1;
 	pthread_barrier_t go;
 	struct run r[8];
 	pthread_t tid[8];
@@ -92,10 +152,12 @@ static double one_round(size_t pages, int threads)
 	if (p == MAP_FAILED)
 		return -1;
 	madvise(p, len, MADV_NOHUGEPAGE);
+	if (workload == WP)
+		uffd = write_protect(p, len);
 	pthread_barrier_init(&go, NULL, threads + 1);
 	for (int i = 0; i < threads; i++) {
 		r[i] = (struct run){ .p = p + i * share, .len = share, .cpu = i % ncpus, .go = &go };
-		pthread_create(&tid[i], NULL, fault_pages, &r[i]);
+		pthread_create(&tid[i], NULL, write_pages, &r[i]);
 	}
 	pthread_barrier_wait(&go);
 	for (int i = 0; i < threads; i++) {
@@ -103,8 +165,40 @@ static double one_round(size_t pages, int threads)
 		cpu_ns += r[i].cpu_ns;
 	}
 	pthread_barrier_destroy(&go);
+	if (uffd >= 0)
+		close(uffd);
 	munmap(p, len);
 	return cpu_ns / (share / page_size * threads);
+}
+
+/*
+ * A tp_btf program that returns at once, on the tracepoint libdrbpf's
+ * preferred hook uses: what any program there costs before it does
+ * anything. Returns the attachment's fd (closing it detaches) or -errno.
+ */
+static int attach_empty_program(void)
+{
+	static const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_RAW_TP);
+	int id, prog, link;
+
+	if (!vmlinux)
+		return -errno;
+	id = btf__find_by_name_kind(vmlinux, "btf_trace_page_fault_user", BTF_KIND_TYPEDEF);
+	btf__free(vmlinux);
+	if (id < 0)
+		return id;
+	o.attach_btf_id = id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "empty", "GPL", ret0, 2, &o);
+	if (prog < 0)
+		return prog;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	close(prog);	/* the link holds it */
+	return link;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -114,16 +208,28 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sorts v and returns its quartile q (0..4) by nearest rank. */
+static double quartile(double *v, int n, int q)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[(n - 1) * q / 4];
+}
+
 int main(int argc, char **argv)
 {
 	size_t pages = 32768;
-	int rounds = 11, threads = 1, opt;
+	int rounds = 11, threads = 1, opt, empty_ok;
 	const char *hook = NULL;
-	double *ns[NR_MODES];
+	double *ns[NR_MODES], *ratio[NR_MODES], *extra[NR_MODES];
 	__u64 counted = 0;
 
-	while ((opt = getopt(argc, argv, "n:r:t:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "w:n:r:t:H:")) != -1) {
 		switch (opt) {
+		case 'w':
+			workload = !strcmp(optarg, "wp") ? WP : FRESH;
+			if (workload == FRESH && strcmp(optarg, "fresh"))
+				goto usage;
+			break;
 		case 'n':
 			pages = strtoul(optarg, NULL, 0);
 			break;
@@ -137,7 +243,8 @@ int main(int argc, char **argv)
 			hook = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n PAGES] [-r ROUNDS] [-t THREADS (1-8)] [-H HOOK]\n",
+		usage:
+			fprintf(stderr, "usage: %s [-w fresh|wp] [-n PAGES] [-r ROUNDS] [-t THREADS (1-8)] [-H HOOK]\n",
 				argv[0]);
 			return 2;
 		}
@@ -147,12 +254,27 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	page_size = sysconf(_SC_PAGESIZE);
-	for (int m = 0; m < NR_MODES; m++)
+	for (int m = 0; m < NR_MODES; m++) {
 		ns[m] = calloc(rounds, sizeof(double));
+		ratio[m] = calloc(rounds, sizeof(double));
+		extra[m] = calloc(rounds, sizeof(double));
+	}
+	/* The floor belongs to tp_btf/page_fault_user, the hook the probe picks on x86. */
+	empty_ok = !hook || !strcmp(hook, "tp_btf/page_fault_user");
+	if (empty_ok) {
+		int link = attach_empty_program();
+
+		if (link < 0) {
+			fprintf(stderr, "empty program: %s (row skipped)\n", strerror(-link));
+			empty_ok = 0;
+		} else
+			close(link);
+	}
 
 	one_round(pages, threads);	/* warm up */
 	for (int i = 0; i < rounds; i++) {
-		for (int m = 0; m < NR_MODES; m++) {
+		for (int k = 0; k < NR_MODES; k++) {
+			int m = (i + k) % NR_MODES;
 			struct dr_faults_opts o = {
 				.all_processes = m == ALL || m == ALL_PERCPU,
 				.hook = hook,
@@ -163,10 +285,19 @@ int main(int argc, char **argv)
 			};
 			struct dr_fault_counts c;
 			struct dr_faults *f = NULL;
+			int link = -1;
 			char why[512];
 			int err;
 
-			if (m != NONE) {
+			if (m == EMPTY) {
+				if (!empty_ok)
+					continue;
+				link = attach_empty_program();
+				if (link < 0) {
+					fprintf(stderr, "empty program: %s\n", strerror(-link));
+					return 1;
+				}
+			} else if (m != NONE) {
 				err = dr_faults_open_ext(&o, &t, &f, why, sizeof(why));
 				if (err) {
 					fprintf(stderr, "%s: %s\n", mode_names[m], why);
@@ -177,22 +308,31 @@ int main(int argc, char **argv)
 			}
 			ns[m][i] = one_round(pages, threads);
 			if (f && !dr_faults_lookup(f, getpid(), &c))
-				counted += c.np_write_faults;
+				counted += workload == WP ? c.wp_faults : c.np_write_faults;
 			dr_faults_close(f);
+			if (link >= 0)
+				close(link);
+		}
+		for (int m = 0; m < NR_MODES; m++) {
+			ratio[m][i] = ns[m][i] / ns[NONE][i];
+			extra[m][i] = ns[m][i] - ns[NONE][i];
 		}
 	}
 
-	printf("%zu first-touch write faults per round, %d thread(s), %d rounds, hook %s\n",
-	       pages, threads, rounds, hook ? hook : "(probed)");
-	for (int m = 0; m < NR_MODES; m++)
-		qsort(ns[m], rounds, sizeof(double), cmp_double);
+	printf("%zu %s write faults per round, %d thread(s), %d rounds, hook %s\n", pages,
+	       workload == WP ? "write-protect (uffd async)" : "first-touch", threads, rounds,
+	       hook ? hook : "(probed)");
+	printf("  %-28s %10s %19s %8s %17s\n", "mode", "CPU ns/flt", "(p25..p75)", "+ns/flt",
+	       "ratio (p25..p75)");
 	for (int m = 0; m < NR_MODES; m++) {
-		double med = ns[m][rounds / 2], base = ns[NONE][rounds / 2];
-
-		printf("  %-28s %7.1f CPU ns/fault (min %7.1f, max %7.1f)  x%.3f\n", mode_names[m],
-		       med, ns[m][0], ns[m][rounds - 1], med / base);
+		if (m == EMPTY && !empty_ok)
+			continue;
+		printf("  %-28s %10.1f (%7.1f..%7.1f) %+8.1f  x%.3f (%.3f..%.3f)\n", mode_names[m],
+		       quartile(ns[m], rounds, 2), quartile(ns[m], rounds, 1), quartile(ns[m], rounds, 3),
+		       quartile(extra[m], rounds, 2), quartile(ratio[m], rounds, 2),
+		       quartile(ratio[m], rounds, 1), quartile(ratio[m], rounds, 3));
 	}
-	printf("(write faults counted for this process over all rounds: %llu)\n",
-	       (unsigned long long)counted);
+	printf("(write faults of this kind counted for this process over the tracked rounds: %llu,"
+	       " expected %zu)\n", (unsigned long long)counted, (size_t)5 * rounds * (pages / threads * threads));
 	return 0;
 }

@@ -4,10 +4,17 @@
 #include "rate.h"
 #include "util.h"
 
-static double ema(double avg, double sample, uint64_t dt_usec, uint64_t window_usec) {
-	double e = exp(-(double) dt_usec / (double) window_usec);
+/*
+ * avg_new = (avg * w_old * e + sample * (1 - e)) / w_new with the weights
+ * w = 1 - exp(-seen / window) before and after this interval, rewritten as a
+ * step towards the sample (w_old * e + 1 - e == w_new). Once seen >> window,
+ * w == 1 and this is avg * e + sample * (1 - e).
+ */
+static double ema(double avg, double sample, uint64_t dt_usec, uint64_t seen_usec, uint64_t window_usec) {
+	double step = expm1(-(double) dt_usec / (double) window_usec) /
+		expm1(-((double) seen_usec + (double) dt_usec) / (double) window_usec);
 
-	return avg * e + sample * (1.0 - e);
+	return avg + (sample - avg) * step;
 }
 
 void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec) {
@@ -17,12 +24,16 @@ void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec) {
 	if (!a->primed) {
 		a->avg10 = a->avg60 = a->avg300 = rate;
 		a->primed = true;
+		a->seen_usec = dt_usec;
 		return;
 	}
 
-	a->avg10 = ema(a->avg10, rate, dt_usec, 10 * USEC_PER_SEC);
-	a->avg60 = ema(a->avg60, rate, dt_usec, 60 * USEC_PER_SEC);
-	a->avg300 = ema(a->avg300, rate, dt_usec, 300 * USEC_PER_SEC);
+	a->avg10 = ema(a->avg10, rate, dt_usec, a->seen_usec, 10 * USEC_PER_SEC);
+	a->avg60 = ema(a->avg60, rate, dt_usec, a->seen_usec, 60 * USEC_PER_SEC);
+	a->avg300 = ema(a->avg300, rate, dt_usec, a->seen_usec, 300 * USEC_PER_SEC);
+	/* Past a few hundred windows the weight is 1 anyway: no need to grow. */
+	if (a->seen_usec < 3600 * 300 * USEC_PER_SEC)
+		a->seen_usec += dt_usec;
 }
 
 uint64_t counter_delta(uint64_t old, uint64_t new) {

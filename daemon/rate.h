@@ -11,15 +11,23 @@
 struct rate_avgs {
 	double avg10, avg60, avg300;
 	bool primed;		/* false until the first interval was folded in */
+	uint64_t seen_usec;	/* length of all intervals folded in */
 };
 
 /*
  * Folds one interval of length dt_usec whose mean rate was 'rate' into the
  * averages: avg = avg * e + rate * (1 - e), e = exp(-dt / window), as
  * kernel/sched/psi.c does, but with the real interval length so late timers
- * and long gaps (suspend, SIGSTOP) weigh what they lasted. The first interval
- * seeds all three averages, so a new process does not ramp up from zero.
- * dt_usec == 0 is ignored.
+ * and long gaps (suspend, SIGSTOP) weigh what they lasted.
+ *
+ * Until a window's worth of time has been seen, that sum lacks the weight
+ * of the time before tracking started; each average divides by the weight
+ * it has (1 - exp(-seen / window)), i.e. it is the exponentially weighted
+ * mean of the intervals seen so far. So a new process does not ramp up from
+ * zero, and the first interval, which runs from TrackProcess's baseline pass
+ * to the next timer tick and may be very short (and noisy), weighs its
+ * length rather than a whole window. The first interval alone gives its own
+ * rate; after a few windows this is the plain EMA. dt_usec == 0 is ignored.
  */
 void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec);
 

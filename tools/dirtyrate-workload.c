@@ -6,8 +6,14 @@
  * Pages are written round-robin through a region large enough that no page
  * is written twice within --unique-window seconds: any sampler whose interval
  * is shorter than that sees exactly rate × interval dirty pages.
+ *
+ * For the benchmarks: --region sets the region's size instead (a tracked
+ * process of a given size; --pages-per-sec=0 then only populates it), and
+ * --count-file publishes the number of pages written so far, so that a
+ * workload that cannot keep up (a slow guest) is judged by what it did.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -17,6 +23,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "config.h"	/* parse_size_bytes(), as for MinResidentBytes= */
 
 #define TICKS_PER_SEC 100
 
@@ -46,6 +54,10 @@ static void help(void) {
 	       "     --pages-per-sec=N     Distinct pages to dirty per second (default 2560)\n"
 	       "     --unique-window=SEC   No page is dirtied twice within SEC seconds (default 4)\n"
 	       "     --seconds=SEC         Stop after SEC seconds (default: run until SIGTERM)\n"
+	       "     --region=BYTES        Size of the region (K/M/G suffixes; default: twice the\n"
+	       "                           window's pages); with 0 pages/s it is only populated\n"
+	       "     --count-file=PATH     Keep the pages written so far in PATH, a native-endian\n"
+	       "                           64-bit integer updated every 10 ms tick\n"
 	       "     --quiet               Do not print the truth line\n");
 }
 
@@ -56,10 +68,14 @@ int main(int argc, char **argv) {
 		{ "unique-window", required_argument, NULL, 'w' },
 		{ "seconds",       required_argument, NULL, 's' },
 		{ "quiet",         no_argument,       NULL, 'q' },
+		{ "region",        required_argument, NULL, 'R' },
+		{ "count-file",    required_argument, NULL, 'c' },
 		{}
 	};
-	uint64_t rate = 2560, window = 4, seconds = 0, region_pages, written = 0, ticks;
+	uint64_t rate = 2560, window = 4, seconds = 0, region_bytes = 0, region_pages, written = 0, ticks;
+	volatile uint64_t *count = &written;
 	long page_size = sysconf(_SC_PAGESIZE);
+	const char *count_file = NULL;
 	struct timespec next;
 	int c, quiet = 0;
 	char *region;
@@ -73,6 +89,15 @@ int main(int argc, char **argv) {
 			return 0;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'R':
+			if (parse_size_bytes(optarg, &region_bytes) < 0 || region_bytes < (uint64_t) page_size) {
+				fprintf(stderr, "dirtyrate-workload: invalid size for --region: %s\n", optarg);
+				return 1;
+			}
+			break;
+		case 'c':
+			count_file = optarg;
 			break;
 		case 'r': case 'w': case 's':
 			if (parse_u64(optarg, target) < 0) {
@@ -89,13 +114,23 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "dirtyrate-workload: unexpected argument: %s\n", argv[optind]);
 		return 1;
 	}
-	if (rate == 0 || window == 0 || rate > UINT64_MAX / window / 2) {
-		fprintf(stderr, "dirtyrate-workload: --pages-per-sec and --unique-window must be > 0\n");
+	if ((rate == 0 && !region_bytes) || window == 0 || rate > UINT64_MAX / window / 2) {
+		fprintf(stderr, "dirtyrate-workload: --pages-per-sec (without --region) and --unique-window must be > 0\n");
 		return 1;
 	}
 
 	/* Twice the window's worth, so a page comes round only after 2 windows. */
-	region_pages = rate * window * 2;
+	region_pages = region_bytes ? region_bytes / page_size : rate * window * 2;
+	if (count_file) {
+		int fd = open(count_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd < 0 || ftruncate(fd, sizeof(uint64_t)) < 0 ||
+		    (count = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+			fprintf(stderr, "dirtyrate-workload: %s: %s\n", count_file, strerror(errno));
+			return 1;
+		}
+		close(fd);
+	}
 	region = mmap(NULL, region_pages * page_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (region == MAP_FAILED) {
@@ -119,6 +154,7 @@ int main(int argc, char **argv) {
 
 		for (; written < due; written++)
 			region[(written % region_pages) * page_size] = (char) written;
+		*count = written;
 
 		next.tv_nsec += 1000000000L / TICKS_PER_SEC;
 		if (next.tv_nsec >= 1000000000L) {
