@@ -11,6 +11,12 @@
  * process of a given size; --pages-per-sec=0 then only populates it), and
  * --count-file publishes the number of pages written so far, so that a
  * workload that cannot keep up (a slow guest) is judged by what it did.
+ *
+ * --fresh gives each page back to the kernel (MADV_DONTNEED) before writing
+ * it again, so every write is a first-touch fault: the dirtying that write
+ * fault counts (the faults-only backend, on kernels without soft-dirty) see
+ * exactly. Without it, rewriting a page that is already writable does not
+ * fault, and only soft-dirty sees it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +64,8 @@ static void help(void) {
 	       "                           window's pages); with 0 pages/s it is only populated\n"
 	       "     --count-file=PATH     Keep the pages written so far in PATH, a native-endian\n"
 	       "                           64-bit integer updated every 10 ms tick\n"
+	       "     --fresh               Drop each page before writing it again, so every\n"
+	       "                           write is a first-touch fault (what faults-only sees)\n"
 	       "     --quiet               Do not print the truth line\n");
 }
 
@@ -70,6 +78,7 @@ int main(int argc, char **argv) {
 		{ "quiet",         no_argument,       NULL, 'q' },
 		{ "region",        required_argument, NULL, 'R' },
 		{ "count-file",    required_argument, NULL, 'c' },
+		{ "fresh",         no_argument,       NULL, 'f' },
 		{}
 	};
 	uint64_t rate = 2560, window = 4, seconds = 0, region_bytes = 0, region_pages, written = 0, ticks;
@@ -77,7 +86,7 @@ int main(int argc, char **argv) {
 	long page_size = sysconf(_SC_PAGESIZE);
 	const char *count_file = NULL;
 	struct timespec next;
-	int c, quiet = 0;
+	int c, quiet = 0, fresh = 0;
 	char *region;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -89,6 +98,9 @@ int main(int argc, char **argv) {
 			return 0;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'f':
+			fresh = 1;
 			break;
 		case 'R':
 			if (parse_size_bytes(optarg, &region_bytes) < 0 || region_bytes < (uint64_t) page_size) {
@@ -152,8 +164,15 @@ int main(int argc, char **argv) {
 		/* Pages due by the end of this tick: no drift from rounding. */
 		uint64_t due = rate * ticks / TICKS_PER_SEC;
 
-		for (; written < due; written++)
-			region[(written % region_pages) * page_size] = (char) written;
+		for (; written < due; written++) {
+			char *page = region + (written % region_pages) * page_size;
+
+			if (fresh && madvise(page, page_size, MADV_DONTNEED) < 0) {
+				fprintf(stderr, "dirtyrate-workload: madvise(MADV_DONTNEED): %s\n", strerror(errno));
+				return 1;
+			}
+			*page = (char) written;
+		}
 		*count = written;
 
 		next.tv_nsec += 1000000000L / TICKS_PER_SEC;
