@@ -35,9 +35,13 @@ cleanup() {
 trap cleanup EXIT
 
 # Starts a process whose comm is $1 (a symlink to sleep keeps its name).
+# A child named $1 (its comm, for Comm= rules), returned once it has exec'd:
+# until then its comm is the shell's, and a rule scan would not match it.
+comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 spawn_named() {
 	ln -sf "$(command -v sleep)" "$TMP/$1"
 	"$TMP/$1" 1000 &
 	CHILDREN="$CHILDREN $!"
 	SPAWNED=$!
+	wait_for "$1 to start" comm_is "$SPAWNED" "$(printf '%.15s' "$1")"
 }
