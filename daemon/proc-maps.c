@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
+#include "dirtyrate/procmap-query.h"
 #include "proc-maps.h"
 #include "util.h"
 
@@ -86,4 +90,63 @@ int maps_parse_writable(const char *text, struct mem_ranges *ret, unsigned *ret_
 
 	*ret = r;
 	return 0;
+}
+
+int maps_query_writable(int maps_fd, struct mem_ranges *ret) {
+	struct mem_ranges r = {};
+	uint64_t addr = 0;
+	int k;
+
+	for (;;) {
+		struct procmap_query q = {
+			.size = sizeof(q),
+			.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA | PROCMAP_QUERY_VMA_WRITABLE,
+			.query_addr = addr,
+		};
+
+		if (ioctl(maps_fd, PROCMAP_QUERY, &q) < 0) {
+			if (errno == ENOENT)	/* no writable VMA at or above addr */
+				break;
+			k = -errno;
+			mem_ranges_done(&r);
+			return k;
+		}
+		if (q.vma_end <= q.vma_start || q.vma_end <= addr) {
+			mem_ranges_done(&r);
+			return -EBADMSG;
+		}
+		k = mem_ranges_add(&r, q.vma_start, q.vma_end);
+		if (k < 0) {
+			mem_ranges_done(&r);
+			return k;
+		}
+		addr = q.vma_end;
+	}
+
+	*ret = r;
+	return 0;
+}
+
+int maps_read_writable(int procfd, struct mem_ranges *ret, unsigned *ret_line) {
+	/* Probed by the first call: the kernel does not change under us. */
+	static bool no_query;
+	_cleanup_free_ char *text = NULL;
+	int k;
+
+	if (!no_query) {
+		_cleanup_close_ int fd = openat(procfd, "maps", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return errno == ENOENT ? -ESRCH : -errno;
+		k = maps_query_writable(fd, ret);
+		if (k != -ENOTTY)
+			return k;
+		log_info("This kernel has no PROCMAP_QUERY (Linux 6.11+); reading /proc/PID/maps as text.");
+		no_query = true;
+	}
+
+	k = read_full_file_at(procfd, "maps", &text, NULL);
+	if (k < 0)
+		return k == -ENOENT ? -ESRCH : k;
+	return maps_parse_writable(text, ret, ret_line);
 }

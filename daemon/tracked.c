@@ -129,17 +129,16 @@ int tracked_refresh_facts(struct tracked *t) {
 }
 
 static int read_writable_ranges(struct tracked *t, struct mem_ranges *ret) {
-	_cleanup_free_ char *text = NULL;
 	unsigned line = 0;
 	int r;
 
-	r = read_full_file_at(t->procfd, "maps", &text, NULL);
-	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
-	r = maps_parse_writable(text, ret, &line);
-	if (r == -EBADMSG)
+	r = maps_read_writable(t->procfd, ret, &line);
+	if (r == -EBADMSG && line > 0)
 		return log_error_errno(r, "Process %d: cannot parse /proc/%d/maps line %u: %m", (int) t->pid,
 				       (int) t->pid, line);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "Process %d: PROCMAP_QUERY on /proc/%d/maps answered out of order: %m",
+				       (int) t->pid, (int) t->pid);
 	return r;
 }
 
