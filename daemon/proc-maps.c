@@ -113,7 +113,7 @@ int maps_query_writable(int maps_fd, struct mem_ranges *ret) {
 		}
 		if (q.vma_end <= q.vma_start || q.vma_end <= addr) {
 			mem_ranges_done(&r);
-			return -EBADMSG;
+			return -EPROTO;
 		}
 		k = mem_ranges_add(&r, q.vma_start, q.vma_end);
 		if (k < 0) {

@@ -33,7 +33,7 @@ int maps_parse_writable(const char *text, struct mem_ranges *ret, unsigned *ret_
 /*
  * The same ranges through PROCMAP_QUERY on an open /proc/PID/maps. Returns
  * -ENOTTY where the kernel lacks the ioctl, -ESRCH once the process's
- * address space is gone, -EBADMSG if the kernel answers out of order.
+ * address space is gone, -EPROTO if the kernel answers out of order.
  */
 int maps_query_writable(int maps_fd, struct mem_ranges *ret);
 
@@ -41,6 +41,6 @@ int maps_query_writable(int maps_fd, struct mem_ranges *ret);
  * The writable ranges of the process whose /proc/PID directory is procfd:
  * PROCMAP_QUERY, else the text (once a kernel answers ENOTTY, the text
  * from then on). -ESRCH if the process is gone; on unparsable text,
- * -EBADMSG with the 1-based line in *ret_line.
+ * -EBADMSG with the 1-based line in *ret_line; -EPROTO as above.
  */
 int maps_read_writable(int procfd, struct mem_ranges *ret, unsigned *ret_line);

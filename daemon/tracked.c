@@ -133,10 +133,10 @@ static int read_writable_ranges(struct tracked *t, struct mem_ranges *ret) {
 	int r;
 
 	r = maps_read_writable(t->procfd, ret, &line);
-	if (r == -EBADMSG && line > 0)
+	if (r == -EBADMSG)
 		return log_error_errno(r, "Process %d: cannot parse /proc/%d/maps line %u: %m", (int) t->pid,
 				       (int) t->pid, line);
-	if (r == -EBADMSG)
+	if (r == -EPROTO)
 		return log_error_errno(r, "Process %d: PROCMAP_QUERY on /proc/%d/maps answered out of order: %m",
 				       (int) t->pid, (int) t->pid);
 	return r;
