@@ -61,6 +61,15 @@ def within(name, value, truth, tolerance):
     return ok
 
 
+def next_pass(manager, pid, after_usec, deadline):
+    """The process's properties as of the first pass after LastSampleUSec after_usec."""
+    while (p := snapshot(manager, pid))["LastSampleUSec"] == after_usec:
+        if time.monotonic() > deadline:
+            fail(f"passes stopped: LastSampleUSec stays {after_usec}")
+        time.sleep(0.1)
+    return p
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pid", type=int, required=True)
@@ -96,25 +105,14 @@ def main():
     # -23 % and +29 % then, though their sum is right); a window that held
     # only the catch-up would blame the daemon for the workload's burst.
     deadline = time.monotonic() + args.seconds + 30
-    start = snapshot(manager, args.pid)["LastSampleUSec"]
-    while (first := snapshot(manager, args.pid))["LastSampleUSec"] == start:
-        if time.monotonic() > deadline:
-            fail(f"passes stopped: LastSampleUSec stays {start}")
-        time.sleep(0.1)
-    seen = first["LastSampleUSec"]
+    first = next_pass(manager, args.pid, snapshot(manager, args.pid)["LastSampleUSec"], deadline)
     print(f"passes: DirtyBytesPerSec / Avg10 at +0.0 s: {fmt(first['DirtyBytesPerSec'])} / "
           f"{fmt(first['DirtyBytesPerSecAvg10'])}")
-    while True:
-        last = snapshot(manager, args.pid)
-        if last["LastSampleUSec"] != seen:
-            seen = last["LastSampleUSec"]
-            print(f"passes: DirtyBytesPerSec / Avg10 at +{(seen - first['LastSampleUSec']) / 1e6:.1f} s: "
-                  f"{fmt(last['DirtyBytesPerSec'])} / {fmt(last['DirtyBytesPerSecAvg10'])}")
-        if last["LastSampleUSec"] - first["LastSampleUSec"] >= args.seconds * 1e6:
-            break
-        if time.monotonic() > deadline:
-            fail(f"passes stopped: LastSampleUSec {first['LastSampleUSec']} -> {last['LastSampleUSec']}")
-        time.sleep(0.1)
+    last = first
+    while last["LastSampleUSec"] - first["LastSampleUSec"] < args.seconds * 1e6:
+        last = next_pass(manager, args.pid, last["LastSampleUSec"], deadline)
+        print(f"passes: DirtyBytesPerSec / Avg10 at +{(last['LastSampleUSec'] - first['LastSampleUSec']) / 1e6:.1f} s: "
+              f"{fmt(last['DirtyBytesPerSec'])} / {fmt(last['DirtyBytesPerSecAvg10'])}")
     span = (last["LastSampleUSec"] - first["LastSampleUSec"]) / 1e6
     mean = (last["DirtiedBytesTotal"] - first["DirtiedBytesTotal"]) / span
     ok = within(f"mean over {span:.2f} s", mean, args.truth, args.tolerance)
