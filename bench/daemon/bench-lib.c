@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +10,9 @@
 
 #include "bench-lib.h"
 #include "bus-test-lib.h"
+#include "proc-pid.h"
 #include "tests.h"
+#include "util.h"
 
 pid_t workload_start(const char *bindir, ...) {
 	char *argv[16], bin[4096], line[256];
@@ -48,19 +51,15 @@ pid_t workload_start(const char *bindir, ...) {
 }
 
 uint64_t proc_cpu_usec(pid_t pid) {
-	char path[64], buf[1024], *p;
-	unsigned long long utime, stime;
-	FILE *f;
+	_cleanup_free_ char *text = NULL;
+	struct proc_stat st;
+	char path[64];
 
+	/* The daemon's own parser: fields 14 and 15, whatever the comm holds. */
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-	f = fopen(path, "r");
-	if (!f || !fgets(buf, sizeof(buf), f))
+	if (read_full_file_at(AT_FDCWD, path, &text, NULL) < 0 || proc_stat_parse(text, &st) < 0)
 		FAIL("cannot read %s", path);
-	fclose(f);
-	/* Fields 14 and 15, counted after the comm's closing parenthesis (field 2). */
-	p = strrchr(buf, ')');
-	ASSERT_TRUE(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2);
-	return (utime + stime) * 1000000ULL / sysconf(_SC_CLK_TCK);
+	return (st.utime_ticks + st.stime_ticks) * 1000000ULL / sysconf(_SC_CLK_TCK);
 }
 
 static int cmp_double(const void *a, const void *b) {
