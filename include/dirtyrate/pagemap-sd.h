@@ -22,9 +22,9 @@
 #ifndef PAGEMAP_SD_GET
 
 #if __BITS_PER_LONG == 64
-#define __pagemap_sd_loff_t	__kernel_long_t
+typedef __kernel_long_t __pagemap_sd_loff_t;
 #else
-#define __pagemap_sd_loff_t	__kernel_loff_t
+typedef __kernel_loff_t __pagemap_sd_loff_t;
 #endif
 
 /**
@@ -47,7 +47,10 @@ struct pagemap_sd_args {
 #define PAGEMAP_SD_CLEAR		_IOWR('f', 17, struct pagemap_sd_args)
 #define PAGEMAP_SD_GET_AND_CLEAR	_IOWR('f', 18, struct pagemap_sd_args)
 
-/* Only the page table bit counts, not VM_SOFTDIRTY of new or reused mappings */
+/*
+ * Pages of a new or reused mapping that were never touched do not count as
+ * soft-dirty (pages with a page table entry there still do)
+ */
 #define PAGEMAP_SD_NO_REUSED_REGIONS	(1 << 0)
 
 #endif /* PAGEMAP_SD_GET */
