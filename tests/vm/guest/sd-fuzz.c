@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -150,8 +152,8 @@ static struct {
 	int tracker_flags;	/* 0: none, 1: NO_REUSED, 2: mixed */
 	int drain_flags;
 	int inject;		/* 0, INJ_DRAIN, INJ_GET */
-	bool verbose;
 	bool no_perm;
+	long churn_pause_us;
 } opt = {
 	.seed = 1,
 	.ioctls = 100000,
@@ -162,6 +164,7 @@ static struct {
 	.region_mib = 8,
 	.tracker_flags = 2,
 	.drain_flags = -1,
+	.churn_pause_us = 4000,
 };
 
 enum { INJ_DRAIN = 1, INJ_GET };
@@ -180,14 +183,19 @@ struct pagerec {
 	uint64_t ze;		/* max end of operations that may zero it */
 	uint64_t me;		/* max end of operations that moved it away */
 	uint64_t rcall;		/* id of the last call that reported it */
-	uint32_t inflight;	/* operations over it in flight */
 	uint32_t churn;		/* kinds that touched it since its last report */
 	uint32_t away;		/* moved away by the mremap churn */
-	uint32_t pad;
+};
+
+/* An operation in flight over pages [p0, p1) of the region */
+#define NR_FLIGHT	64
+struct flight {
+	uint64_t state;		/* 0 free, 1 being filled in, 2 in flight */
+	long p0, p1;
 };
 
 struct kstat {
-	uint64_t ops, fails, overlap_clear, skipped;
+	uint64_t ops, fails, overlap_clear, skipped, usec;
 	int last_err;
 };
 
@@ -201,7 +209,7 @@ enum { CMD_NONE, CMD_START, CMD_STOP_CHURN, CMD_STOP_WRITER, CMD_WRITE, CMD_SNAP
 struct shared {
 	uint64_t clk;
 	uint64_t global_fe;	/* clears of everything: clear_refs, park hits */
-	uint32_t global_inflight;
+	struct flight fl[NR_FLIGHT];
 	uint64_t cs, cf;	/* clearing calls over the region: started, finished */
 	uint64_t chs, chf;	/* region churn operations: started, finished */
 	uint64_t ws, wf;	/* writes: started, finished */
@@ -217,7 +225,6 @@ struct shared {
 	uintptr_t base, res_lo, res_hi, park, park_hi, nb;
 	long npages, a_pages, b_pages, c_pages, nb_pages;
 	long writer_cur;
-	long inject_page;
 	/* what the target saw */
 	uint64_t writes, reads, write_faults, sweep_writes, forks;
 	int numa_nodes;
@@ -225,11 +232,24 @@ struct shared {
 	uint64_t thp_pages_seen, shmem_pmd_seen, thp_max, shmem_pmd_max;
 	struct kstat k[NR_KINDS];
 	struct slot slots[NSLOTS];
-	uint64_t slot_ops[8];
-	char note[512];
+	uint64_t slot_ops[8], slot_usec;
+	/* What each thread is doing, for the watchdog's report of a hang */
+	const char *where[16];
+};
+
+enum {
+	W_FUZZ, W_TRACKER, W_CLEARREFS, W_KFZ, W_KTR, W_WRITER, W_RCHURN, W_CHILD, W_ELSE,
+	NR_W = 16
+};
+static const char *const w_name[NR_W] = {
+	"fuzzer", "tracker", "clear_refs", "fuzzer's vec killer", "tracker's vec killer",
+	"writer", "region churn", "target main", "churn 0", "churn 1", "churn 2", "churn 3",
+	"churn 4", "churn 5", "churn 6", "churn 7",
 };
 
 static struct shared *S;
+
+#define WHERE(w, what) __atomic_store_n(&S->where[w], what, __ATOMIC_RELAXED)
 static struct pagerec *P;
 static uint64_t *content;
 static long ps;
@@ -362,6 +382,7 @@ static bool in_reserved(uintptr_t a, size_t len)
 struct rop {
 	uint64_t b;
 	long p0, p1;
+	int slot;
 	bool global, clearing, active, inflight;
 };
 
@@ -405,14 +426,27 @@ static void rop_begin(struct rop *o, uintptr_t s, uintptr_t e, bool clearing, bo
 		return;
 	}
 	o->active = true;
-	if (o->global && o->inflight)
-		__atomic_add_fetch(&S->global_inflight, 1, __ATOMIC_SEQ_CST);
-	for (p = o->p0; p < o->p1; p++) {
-		if (o->inflight)
-			__atomic_add_fetch(&P[p].inflight, 1, __ATOMIC_SEQ_CST);
-		if (bits)
-			__atomic_or_fetch(&P[p].churn, bits, __ATOMIC_SEQ_CST);
+	if (o->inflight) {
+		struct flight *f;
+		uint64_t z;
+
+		for (o->slot = 0;; o->slot = (o->slot + 1) % NR_FLIGHT) {
+			f = &S->fl[o->slot];
+			z = 0;
+			if (__atomic_compare_exchange_n(&f->state, &z, 1, false, __ATOMIC_SEQ_CST,
+							__ATOMIC_SEQ_CST))
+				break;
+			if (o->slot == NR_FLIGHT - 1)
+				sched_yield();
+		}
+		f->p0 = o->global ? 0 : o->p0;
+		f->p1 = o->global ? S->npages : o->p1;
+		st(&f->state, 2);
 	}
+	/* Attribution only: a lost update does not matter */
+	for (p = o->p0; p < o->p1 && bits; p++)
+		__atomic_store_n(&P[p].churn, __atomic_load_n(&P[p].churn, __ATOMIC_RELAXED) | bits,
+				 __ATOMIC_RELAXED);
 	if (clearing)
 		inc(&S->cs);
 	o->b = tick();
@@ -425,10 +459,11 @@ static long inject_dropped = -1;
 
 /*
  * End it: @how says whether it forgot the soft-dirty state of its pages
- * (R_FORGET) and may have zeroed them (R_ZERO); @offs are the offsets from
- * @start it reported (and so cleared). Everything is recorded before the
- * in-flight count drops, so that a checker reading that count first and the
- * records second sees either.
+ * (R_FORGET) and may have zeroed them (R_ZERO) or moved them away for a while
+ * (R_MOVED); @offs are the offsets from @start it reported (and so cleared).
+ * Everything is recorded before the operation leaves the in-flight table, so
+ * that a checker reading that table first and the records second sees
+ * either.
  */
 static uint64_t rop_end(struct rop *o, int how, uintptr_t start, const loff_t *offs,
 			long n, long drop_idx)
@@ -464,7 +499,7 @@ static uint64_t rop_end(struct rop *o, int how, uintptr_t start, const loff_t *o
 		amax(&P[p].rb, o->b);
 		amax(&P[p].re, e);
 		st(&P[p].rcall, id);
-		__atomic_store_n(&P[p].churn, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&P[p].churn, 0, __ATOMIC_RELAXED);
 	}
 	/*
 	 * A clearing call over the parking area may have cleared pieces of the
@@ -482,10 +517,8 @@ static uint64_t rop_end(struct rop *o, int how, uintptr_t start, const loff_t *o
 	if (how & R_MOVED)
 		for (p = o->p0; p < o->p1; p++)
 			amax(&P[p].me, e);
-	for (p = o->p0; p < o->p1 && o->inflight; p++)
-		__atomic_sub_fetch(&P[p].inflight, 1, __ATOMIC_SEQ_CST);
-	if (o->global && o->inflight)
-		__atomic_sub_fetch(&S->global_inflight, 1, __ATOMIC_SEQ_CST);
+	if (o->inflight)
+		st(&S->fl[o->slot].state, 0);
 	if (o->clearing)
 		inc(&S->cf);
 	return e;
@@ -690,6 +723,18 @@ static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint
 
 	if ((n > 0 && n >= vec_len) || risky)
 		limit = n > 0 ? (uint64_t)v[n - 1] + 1 : 0;
+	long fl0[NR_FLIGHT], fl1[NR_FLIGHT], nfl = 0, k;
+
+	/* What was in flight: read before any record (see rop_end()) */
+	for (k = 0; k < NR_FLIGHT; k++) {
+		if (ld(&S->fl[k].state) != 2)
+			continue;
+		fl0[nfl] = S->fl[k].p0;
+		fl1[nfl] = S->fl[k].p1;
+		/* Still the same operation's range? Else it ended meanwhile */
+		if (ld(&S->fl[k].state) == 2)
+			nfl++;
+	}
 	page_span(start, start + alen, &p0, &p1);
 	__atomic_add_fetch(&get_checks[cmd == PAGEMAP_SD_GET], 1, __ATOMIC_RELAXED);
 	for (p = p0; p < p1; p++) {
@@ -701,7 +746,9 @@ static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint
 		while (j < n && (uint64_t)v[j] < off)
 			j++;
 		reported = j < n && (uint64_t)v[j] == off;
-		if (ld32(&S->global_inflight) || ld32(&P[p].inflight) || ld(&P[p].me) > b) {
+		for (k = 0; k < nfl && (p < fl0[k] || p >= fl1[k]); k++)
+			;
+		if (k < nfl || ld(&P[p].me) > b) {
 			__atomic_add_fetch(&get_excused, 1, __ATOMIC_RELAXED);
 			continue;
 		}
@@ -721,13 +768,13 @@ static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint
 			       cmd_name(cmd));
 		}
 		if (!reported) {
-			char k[200];
+			char kinds[200];
 
-			kinds_str(ld32(&P[p].churn), k, sizeof(k));
+			kinds_str(ld32(&P[p].churn), kinds, sizeof(kinds));
 			fail(&f_get, "%s %s%s missed page %ld (%s part): written [%" PRIu64 ",%" PRIu64
 			     "], last report ended %" PRIu64 ", last clear %" PRIu64 ", call began %" PRIu64
 			     "; since last report: %s", who, cmd_name(cmd),
-			     flags ? "(NO_REUSED)" : "", p, part_of(p), wb, we, re, fe, b, k);
+			     flags ? "(NO_REUSED)" : "", p, part_of(p), wb, we, re, fe, b, kinds);
 		}
 	}
 }
@@ -736,18 +783,37 @@ static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint
 
 enum { KILL_MUNMAP, KILL_REPLACE, KILL_MREMAP, NR_KILL };
 
+/*
+ * A vec killer frees a caller's vec while the caller's ioctl may be writing
+ * to it: munmap (then a PROT_NONE placeholder, so that no other mapping
+ * lands there while the call may still write), a PROT_NONE mapping over it,
+ * or mremap to a parking spot (where the caller can still read what reached
+ * it). Either at a random moment (on one vCPU: when the call blocks or is
+ * preempted, or after it), or with userfaultfd exactly when the kernel first
+ * touches the part of vec that is not populated yet: the copy then waits for
+ * the killer, which frees the vec and wakes it.
+ */
 struct killer {
 	uint32_t state;		/* 0 idle, 1 armed, 2 done, 3 quit */
-	int mode;
+	uint32_t call_done;
+	int mode, uffd, w;
 	char *addr, *park;
 	size_t len;
+	long uffd_from;		/* bytes populated before the userfaultfd part; -1: none */
 	unsigned delay;
 	uint64_t kb, ke;
 	int err;
-	bool collision;
-	uint64_t armed, midcall, late, collisions;
+	bool collision, faulted;
+	uint64_t armed, midcall, late, collisions, uffd_armed, uffd_faults;
 	pthread_t thread;
 };
+
+static void uffd_range(int uffd, unsigned long cmd, char *a, size_t len)
+{
+	struct uffdio_range r = { .start = (uintptr_t)a, .len = len };
+
+	ioctl(uffd, cmd, &r);
+}
 
 static void *killer_fn(void *arg)
 {
@@ -761,15 +827,32 @@ static void *killer_fn(void *arg)
 				return NULL;
 			futex_wait(&k->state, s);
 		}
-		for (i = 0; i < k->delay; i++)
-			sched_yield();
+		k->faulted = false;
+		WHERE(k->w, "armed");
+		if (k->uffd_from >= 0) {
+			/* Wait for the kernel's first touch of the unpopulated part */
+			while (!ld32(&k->call_done)) {
+				struct pollfd pfd = { .fd = k->uffd, .events = POLLIN };
+				struct uffd_msg m;
+
+				if (poll(&pfd, 1, 5) > 0 &&
+				    read(k->uffd, &m, sizeof(m)) == sizeof(m) &&
+				    m.event == UFFD_EVENT_PAGEFAULT) {
+					k->faulted = true;
+					break;
+				}
+			}
+		} else {
+			for (i = 0; i < k->delay; i++)
+				__asm__ __volatile__("" ::: "memory");
+		}
 		k->kb = tick();
 		k->err = 0;
+		WHERE(k->w, "freeing the vec");
 		switch (k->mode) {
 		case KILL_MUNMAP:
 			if (munmap(k->addr, k->len))
 				k->err = errno;
-			/* Keep the address from being reused while the call may write */
 			else if (mmap(k->addr, k->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 				      MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
 				k->collision = true;
@@ -779,16 +862,41 @@ static void *killer_fn(void *arg)
 				 MAP_FIXED, -1, 0) == MAP_FAILED)
 				k->err = errno;
 			break;
-		case KILL_MREMAP:
-			if (mremap(k->addr, k->len, k->len, MREMAP_MAYMOVE | MREMAP_FIXED,
-				   k->park) == MAP_FAILED)
+		case KILL_MREMAP: {
+			/* Registering part of it split the mapping: one move per VMA */
+			size_t cut = k->uffd_from > 0 ? (size_t)k->uffd_from : 0;
+
+			if ((cut && mremap(k->addr, cut, cut, MREMAP_MAYMOVE | MREMAP_FIXED,
+					   k->park) == MAP_FAILED) ||
+			    mremap(k->addr + cut, k->len - cut, k->len - cut,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, k->park + cut) == MAP_FAILED) {
 				k->err = errno;
-			else if (mmap(k->addr, k->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-				      MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
+				/* MREMAP_FIXED unmaps the target first: keep it reserved */
+				if (mmap(k->park, k->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+					 MAP_FIXED, -1, 0) == MAP_FAILED)
+					die("restore parking: %s", strerror(errno));
+				break;
+			}
+			/* The caller reads the parked vec: no more missing faults there */
+			if (k->uffd_from >= 0)
+				uffd_range(k->uffd, UFFDIO_UNREGISTER, k->park + k->uffd_from,
+					   k->len - k->uffd_from);
+			if (mmap(k->addr, k->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+				 MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
 				k->collision = true;
 			break;
 		}
+		}
+		/* The waiting copy retries and finds the vec gone */
+		if (k->uffd_from >= 0) {
+			if (k->err)	/* still there: let faults be ordinary */
+				uffd_range(k->uffd, UFFDIO_UNREGISTER, k->addr + k->uffd_from,
+					   k->len - k->uffd_from);
+			uffd_range(k->uffd, UFFDIO_WAKE, k->addr + k->uffd_from,
+				   k->len - k->uffd_from);
+		}
 		k->ke = tick();
+		WHERE(k->w, "done");
 		__atomic_store_n(&k->state, 2, __ATOMIC_SEQ_CST);
 		futex_wake(&k->state);
 	}
@@ -809,14 +917,45 @@ static char *doomed_alloc(size_t entries, size_t *len)
 	return p;
 }
 
-static void killer_arm(struct killer *k, int mode, char *addr, size_t len, unsigned delay)
+/*
+ * Arm @k to free [addr, addr+len) during the next call (killer_go() lets it
+ * go). @uffd_pages >= 0: only that many pages of it are meant to be
+ * populated (the caller touches no more), the rest is registered with
+ * userfaultfd and freed when the kernel faults there. Returns the bytes the
+ * caller may touch.
+ */
+static size_t killer_arm(struct killer *k, int mode, char *addr, size_t len, long uffd_pages,
+			 unsigned delay)
 {
 	k->mode = mode;
 	k->addr = addr;
 	k->len = len;
 	k->delay = delay;
 	k->collision = false;
+	k->uffd_from = -1;
 	k->armed++;
+	if (uffd_pages >= 0 && k->uffd >= 0 && (size_t)uffd_pages * ps < len) {
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)addr + uffd_pages * ps,
+				   .len = len - uffd_pages * ps },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		struct uffd_msg m;
+
+		while (read(k->uffd, &m, sizeof(m)) > 0)
+			;	/* nothing stale */
+		if (ioctl(k->uffd, UFFDIO_REGISTER, &reg) == 0) {
+			k->uffd_from = uffd_pages * ps;
+			k->uffd_armed++;
+		}
+	}
+	return k->uffd_from >= 0 ? (size_t)k->uffd_from : len;
+}
+
+/* Let it go: right before the call */
+static void killer_go(struct killer *k)
+{
+	__atomic_store_n(&k->call_done, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&k->state, 1, __ATOMIC_SEQ_CST);
 	futex_wake(&k->state);
 }
@@ -824,9 +963,12 @@ static void killer_arm(struct killer *k, int mode, char *addr, size_t len, unsig
 /* Wait for the killer; @b, @e: the call's stamps. Returns where vec is now. */
 static char *killer_done(struct killer *k, uint64_t b, uint64_t e)
 {
+	__atomic_store_n(&k->call_done, 1, __ATOMIC_SEQ_CST);
 	while (ld32(&k->state) != 2)
 		futex_wait(&k->state, 1);
 	__atomic_store_n(&k->state, 0, __ATOMIC_SEQ_CST);
+	if (k->faulted)
+		k->uffd_faults++;
 	if (k->kb > b && k->ke < e)
 		k->midcall++;
 	else if (k->kb > e)
@@ -850,6 +992,21 @@ static void doomed_free(struct killer *k, size_t len)
 		 -1, 0) == MAP_FAILED)
 		die("restore parking: %s", strerror(errno));
 	munmap(k->collision ? k->addr + len : k->addr, k->collision ? (size_t)ps : len + ps);
+}
+
+static void killer_start(struct killer *k, char *park, int w)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+
+	k->park = park;
+	k->w = w;
+	k->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (k->uffd >= 0 && ioctl(k->uffd, UFFDIO_API, &api)) {
+		close(k->uffd);
+		k->uffd = -1;
+	}
+	if (pthread_create(&k->thread, NULL, killer_fn, k))
+		die("pthread_create");
 }
 
 static struct killer fz_killer, tr_killer;
@@ -896,8 +1053,7 @@ static void *writer_fn(void *unused)
 	(void)unused;
 	while (!__atomic_load_n(&S->stop_writer, __ATOMIC_SEQ_CST)) {
 		p = rndn(&r, S->npages);
-		if (p == S->inject_page)
-			continue;
+		WHERE(W_WRITER, "writing");
 		/* Dekker with the mremap churn: never write a page that is away */
 		__atomic_store_n(&S->writer_cur, p, __ATOMIC_SEQ_CST);
 		if (ld32(&P[p].away)) {
@@ -914,9 +1070,11 @@ static void *writer_fn(void *unused)
 			inc(&S->writes);
 		}
 		__atomic_store_n(&S->writer_cur, -1, __ATOMIC_SEQ_CST);
-		if (++n % 16 == 0)
+		if (++n % 16 == 0) {
+			WHERE(W_WRITER, "sleeping");
 			usleep_(200 + rndn(&r, 400));
-		if (n % 4096 == 0)
+		}
+		if (n % 512 == 0)
 			smaps_rollup(getpid());
 	}
 	return NULL;
@@ -1149,6 +1307,14 @@ static void region_churn_one(struct rng *r, int kind)
 				syscall(SYS_mbind, pg(p0), cnt * ps, MPOL_DEFAULT_, NULL, 0, 0);
 			}
 		} else if (S->have_compact) {
+			static double last;
+
+			/* Compacting all of memory is slow: now and then only */
+			if (now() - last < 5) {
+				inc(&S->k[kind].skipped);
+				return;
+			}
+			last = now();
 			churn_begin(&c, kind, S->base, S->base + S->npages * ps);
 			err = write_str("/proc/sys/vm/compact_memory", "1");
 		} else {
@@ -1186,6 +1352,11 @@ static void region_churn_one(struct rng *r, int kind)
 		static const int fl[3] = { MAP_PRIVATE, MAP_SHARED, MAP_PRIVATE };
 
 		part = pick_part(r, &p0, &p1, 64, false);
+		if (part == 1) {
+			/* All of the shared part: a new object, still collapsible */
+			p0 = S->a_pages;
+			p1 = S->a_pages + S->b_pages;
+		}
 		churn_begin(&c, kind, (uintptr_t)pg(p0), (uintptr_t)pg(p1));
 		if (mmap(pg(p0), (p1 - p0) * ps, PROT_READ | PROT_WRITE,
 			 fl[part] | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
@@ -1227,11 +1398,20 @@ static void *region_churn_fn(void *unused)
 	if (!n)
 		return NULL;
 	while (!__atomic_load_n(&S->stop_churn, __ATOMIC_SEQ_CST)) {
-		region_churn_one(&r, kinds[rndn(&r, n)]);
+		int k = kinds[rndn(&r, n)];
+
+		double t = now();
+
+		WHERE(W_RCHURN, kind_name[k]);
+		region_churn_one(&r, k);
+		WHERE(W_RCHURN, "between operations");
+		t = now() - t;
+		S->k[k].usec += t * 1e6;
 		pthread_mutex_lock(&children_lock);
 		reap_children(false);
 		pthread_mutex_unlock(&children_lock);
-		usleep_(300 + rndn(&r, 2000));
+		/* A duty cycle: slow operations (slower kernels) get longer pauses */
+		usleep_(opt.churn_pause_us / 2 + rndn(&r, opt.churn_pause_us) + (long)(3e6 * t));
 	}
 	return NULL;
 }
@@ -1254,7 +1434,8 @@ static void *elsewhere_fn(void *arg)
 	struct rng r = rng_for(100 + w->id);
 	static const int advs[] = {
 		MADV_DONTNEED, MADV_FREE, MADV_PAGEOUT, MADV_COLD, MADV_HUGEPAGE,
-		MADV_NOHUGEPAGE, MADV_COLLAPSE, MADV_WILLNEED, MADV_REMOVE,
+		MADV_NOHUGEPAGE, MADV_WILLNEED, MADV_REMOVE, MADV_DONTNEED, MADV_FREE,
+		MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLLAPSE,
 	};
 	static const int prots[] = {
 		PROT_READ | PROT_WRITE, PROT_READ, PROT_NONE,
@@ -1263,6 +1444,10 @@ static void *elsewhere_fn(void *arg)
 
 	while (!__atomic_load_n(&S->stop_churn, __ATOMIC_SEQ_CST)) {
 		int i = w->id + w->n * rndn(&r, NSLOTS / w->n);
+
+		double t0 = now();
+
+		WHERE(W_ELSE + (w->id & 7), "working on its mappings");
 		uintptr_t a = S->slots[i].addr;
 		uint64_t len = S->slots[i].len, np = len / ps, op = rndn(&r, 100);
 		void *q;
@@ -1308,7 +1493,7 @@ static void *elsewhere_fn(void *arg)
 			madvise((void *)(a + o * ps), (1 + rndn(&r, np - o)) * ps,
 				advs[rndn(&r, sizeof(advs) / sizeof(advs[0]))]);
 			inc(&S->slot_ops[4]);
-		} else if (op < 95) {
+		} else if (op < 99) {
 			/* touch: MADV_POPULATE_WRITE faults in without risking SIGSEGV */
 			uint64_t o = rndn(&r, np);
 
@@ -1319,7 +1504,9 @@ static void *elsewhere_fn(void *arg)
 			fork_child(&r);
 			inc(&S->slot_ops[6]);
 		}
-		usleep_(100 + rndn(&r, 1500));
+		t0 = now() - t0;
+		__atomic_add_fetch(&S->slot_usec, (uint64_t)(t0 * 1e6), __ATOMIC_RELAXED);
+		usleep_(opt.churn_pause_us / 2 + rndn(&r, opt.churn_pause_us) + (long)(6e6 * t0));
 	}
 	return NULL;
 }
@@ -2010,11 +2197,11 @@ static struct {
 static int pm_fd = -1;
 static char clear_refs_path[64];
 
-static void fill_canaries(char *vb, long entries)
+static void fill_canaries(char *vb, long from, long to)
 {
 	long i;
 
-	for (i = 0; i < entries; i++)
+	for (i = from; i < to; i++)
 		memcpy(vb + i * sizeof(loff_t), &(loff_t){ CANARY }, sizeof(loff_t));
 }
 
@@ -2047,7 +2234,7 @@ static void fuzz_one(void)
 	struct call c = { 0 };
 	struct expect x;
 	char *vb = NULL;	/* bytes of vec in our memory */
-	long vcap = 0, fill = 0, ret, n = 0, i;
+	long vcap = 0, head = 0, c0 = 0, c1 = 0, ret, n = 0, i;
 	size_t dlen = 0;
 	char desc[400], why[200];
 	int err = 0, ck;
@@ -2222,17 +2409,37 @@ static void fuzz_one(void)
 
 	expect_for(&c, &x);
 
-	/* Canaries up to vec_len + NR_CANARY (the rest of vec, if it is shorter) */
-	if (vb && c.veck != V_DOOMED) {
-		fill = c.a.vec_len < 0 ? vcap : (long)c.a.vec_len + NR_CANARY;
-		if (fill > vcap || fill < 0)
-			fill = vcap;
-		fill_canaries(vb, fill);
-	} else if (vb) {
-		fill = vcap < (long)c.a.vec_len + NR_CANARY ? vcap : (long)c.a.vec_len + NR_CANARY;
-		if (c.a.vec_len < 0)
-			fill = vcap;
-		fill_canaries(vb, fill);
+	/*
+	 * A doomed vec: freed at a random moment, or (userfaultfd) when the
+	 * kernel first writes past its first 0, 1 or 2 pages.
+	 */
+	if (doomed) {
+		unsigned m = (d[7] >> 40) % 3;
+		long up = (d[7] >> 42) % 2 ? (long)((d[7] >> 44) % 3) : -1;
+		size_t touch;
+
+		touch = killer_arm(&fz_killer, m == 2 ? KILL_MREMAP : m == 1 ? KILL_REPLACE :
+				   KILL_MUNMAP, vb, dlen, up, (d[7] >> 48) % 2000);
+		vcap = touch / sizeof(loff_t);
+	}
+
+	/*
+	 * Canaries: in the first entries (CLEAR must not write any, the others
+	 * nothing past what they return), and in the NR_CANARY entries after
+	 * vec_len (no call may write there). Not all of vec: that costs.
+	 */
+	if (vb) {
+		long vl = c.a.vec_len > 0 ? c.a.vec_len : 0;
+
+		head = vl < 32 ? vl : 32;
+		if (c.a.vec_len <= 0)
+			head = 32;
+		if (head > vcap)
+			head = vcap;
+		c0 = vl < vcap ? vl : vcap;
+		c1 = c0 + NR_CANARY < vcap ? c0 + NR_CANARY : vcap;
+		fill_canaries(vb, 0, head);
+		fill_canaries(vb, c0, c1);
 	}
 
 	touches = (ck == CK_CLEAR || ck == CK_GAC) && c.argk != ARG_NULL &&
@@ -2245,25 +2452,26 @@ static void fuzz_one(void)
 		rop_begin(&o, (uintptr_t)c.a.start, (uintptr_t)c.a.start + alen, true, true,
 			  1u << B_FUZZCALL | (doomed ? 1u << K_VECFREE : 0));
 	}
-	if (doomed) {
-		unsigned m = (d[7] >> 40) % 4;
-
-		killer_arm(&fz_killer, m == 3 ? KILL_MREMAP : m == 2 ? KILL_REPLACE :
-			   m == 1 ? KILL_MUNMAP : KILL_MREMAP, vb, dlen, (d[7] >> 44) % 4);
-	}
+	if (doomed)
+		killer_go(&fz_killer);
 
 	wf0 = ld(&S->wf);
 	chf0 = ld(&S->chf);
 	crf0 = ld(&S->crf);
 	b = tick();
+	WHERE(W_FUZZ, "in the ioctl");
 	ret = ioctl(pm_fd, c.cmd, c.argp);
 	if (ret < 0)
 		err = errno;
 	e = tick();
+	WHERE(W_FUZZ, "after the ioctl");
 
 	if (doomed) {
+		WHERE(W_FUZZ, "waiting for its vec killer");
 		now_at = killer_done(&fz_killer, b, e);
+		WHERE(W_FUZZ, "after its vec killer");
 		vb = now_at;	/* NULL: not readable any more */
+		vcap = dlen / sizeof(loff_t);	/* all of it readable, if at all */
 	}
 	readable = vb && c.veck != V_SLOT;
 
@@ -2309,21 +2517,16 @@ static void fuzz_one(void)
 		}
 		F.reported += n;
 	}
-	if (readable && fill > 0) {
-		long from = c.a.vec_len >= 0 ? c.a.vec_len : 0, bad;
+	if (readable && (head || c1 > c0)) {
+		long bad = first_non_canary(vb, c0, c1);
 
-		if (ck == CK_CLEAR || ret < 0)
-			from = 0;
-		if (ck == CK_CLEAR || from < fill) {
-			bad = first_non_canary(vb, ck == CK_CLEAR ? 0 : from, fill);
-			/* On error nothing may be written past what was returned,
-			 * but a partly copied chunk of a failing call is tolerated */
-			if (bad >= 0 && (ck == CK_CLEAR || ret >= 0))
-				fail(&f_reports, "fuzz %s: returned %ld, entry %ld of vec written%s",
-				     desc, ret, bad, ck == CK_CLEAR ? " by CLEAR" : " past vec_len");
-		}
-		if (ret >= 0 && ck != CK_CLEAR && n < fill && c.a.vec_len > n &&
-		    first_non_canary(vb, n, fill < c.a.vec_len ? fill : c.a.vec_len) >= 0)
+		/* A failing call may have copied part of a chunk: not judged */
+		if (bad < 0 && ck == CK_CLEAR)
+			bad = first_non_canary(vb, 0, head);
+		if (bad >= 0 && (ck == CK_CLEAR || ret >= 0))
+			fail(&f_reports, "fuzz %s: returned %ld, entry %ld of vec written%s",
+			     desc, ret, bad, ck == CK_CLEAR ? " by CLEAR" : " past vec_len");
+		if (ret >= 0 && ck != CK_CLEAR && n < head && first_non_canary(vb, n, head) >= 0)
 			F.scribbles++;
 	}
 
@@ -2386,32 +2589,43 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	loff_t *vec = B.tvec;
 	char *vb = (char *)B.tvec;
 	size_t dlen = 0;
-	struct rop o;
-	long ret, n, fill;
+	struct rop o = { 0 };
+	long ret, n, c1, head;
 	char buf[200];
 	const char *bad;
 	int how = R_NONE;
 
+	long room = B.tT;
+
 	if (doomed) {
 		vb = doomed_alloc(B.tT, &dlen);
 		vec = (loff_t *)vb;
+		room = killer_arm(&tr_killer, KILL_MREMAP, vb, dlen,
+				  rndn(r, 2) ? (long)rndn(r, 3) : -1, rndn(r, 2000)) / sizeof(loff_t);
 	}
-	fill = vec_len + NR_CANARY < B.tT ? vec_len + NR_CANARY : B.tT;
-	fill_canaries(vb, fill);
+	/* A claimed entry left unwritten shows as an offset out of range */
+	c1 = vec_len + NR_CANARY < room ? vec_len + NR_CANARY : room;
+	head = vec_len < 32 ? vec_len : 32;
+	fill_canaries(vb, 0, head < room ? head : room);
+	fill_canaries(vb, vec_len < room ? vec_len : room, c1);
 	if (!get) {
 		rop_begin(&o, s, s + alen, true, true, (flags ? 1u << B_NOREUSED : 0) |
 			  (doomed ? 1u << K_VECFREE : 0));
 		if (doomed)
-			killer_arm(&tr_killer, KILL_MREMAP, vb, dlen, rndn(r, 4));
+			killer_go(&tr_killer);
 	}
 	wf0 = ld(&S->wf);
 	chf0 = ld(&S->chf);
 	crf0 = ld(&S->crf);
 	b = tick();
+	WHERE(W_TRACKER, "in the ioctl");
 	ret = sd_call(pm_fd, cmd, (void *)s, alen, vec, vec_len, flags);
 	e = tick();
+	WHERE(W_TRACKER, "after the ioctl");
 	if (doomed) {
+		WHERE(W_TRACKER, "waiting for its vec killer");
 		vb = killer_done(&tr_killer, b, e);
+		WHERE(W_TRACKER, "after its vec killer");
 		T.doomed++;
 		if (ret == -EFAULT)
 			T.doomed_efault++;
@@ -2450,7 +2664,7 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 		}
 	}
 	if (vb && ret >= 0) {
-		long k = first_non_canary(vb, vec_len, fill);
+		long k = first_non_canary(vb, vec_len, c1);
 
 		if (k >= 0)
 			fail(&f_reports, "tracker %s [%ld, %ld): returned %ld, entry %ld written past vec_len %ld",
@@ -2515,19 +2729,19 @@ static void *clearrefs_fn(void *unused)
 	while (!__atomic_load_n(&cr_stop, __ATOMIC_SEQ_CST)) {
 		static const char *const v[] = { "4", "4", "4", "1", "2", "3", "5" };
 		const char *w = v[rndn(&r, 7)];
-		uint64_t b, e;
 
 		if (*w == '4') {
-			__atomic_add_fetch(&S->global_inflight, 1, __ATOMIC_SEQ_CST);
+			struct rop o;
+
 			inc(&S->crs);
-			b = tick();
-			(void)b;
+			rop_begin(&o, S->base, S->base + S->npages * ps, false, true, 0);
+			o.global = true;
+			WHERE(W_CLEARREFS, "writing 4");
 			if (write_str(clear_refs_path, w) == 0)
 				clear_refs_n[4]++;
-			e = tick();
-			amax(&S->global_fe, e);
+			WHERE(W_CLEARREFS, "sleeping");
+			rop_end(&o, R_FORGET, 0, NULL, 0, -1);
 			inc(&S->crf);
-			__atomic_sub_fetch(&S->global_inflight, 1, __ATOMIC_SEQ_CST);
 		} else if (write_str(clear_refs_path, w) == 0) {
 			clear_refs_n[*w - '0']++;
 		}
@@ -2540,20 +2754,85 @@ static void *clearrefs_fn(void *unused)
 
 static double deadline;
 
+static void dump_tasks(pid_t pid)
+{
+	char path[96], buf[512];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		static const char *const files[] = { "comm", "wchan", "syscall", "stack" };
+		int tid = i == 0 ? pid : 0, fd;
+		unsigned j;
+
+		if (i) {
+			/* the thread ids follow the process id closely */
+			tid = pid + i;
+			snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, tid);
+			if (access(path, F_OK))
+				continue;
+		}
+		printf("#   task %d:", tid);
+		for (j = 0; j < 4; j++) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)pid, tid, files[j]);
+			fd = open(path, O_RDONLY);
+			if (fd < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			for (char *c = buf; *c; c++)
+				if (*c == '\n')
+					*c = j == 3 ? '|' : ' ';
+			printf(" %s=%s", files[j], buf);
+		}
+		printf("\n");
+	}
+}
+
+static void hang_report(const char *why)
+{
+	int i;
+
+	pthread_mutex_lock(&out_lock);
+	printf("Bail out! sd-fuzz: watchdog: %s (a hang in the kernel or in the checker)\n", why);
+	for (i = 0; i < NR_W; i++)
+		if (S->where[i])
+			printf("#   %s: %s\n", w_name[i], S->where[i]);
+	dump_tasks(getpid());
+	if (S->target && S->target != getpid())
+		dump_tasks(S->target);
+	fflush(stdout);
+	if (S->target && S->target != getpid())
+		kill(S->target, SIGKILL);
+	_exit(2);
+}
+
 static void *watchdog_fn(void *unused)
 {
+	long last = -1;
+	double since = now();
+	char why[128];
+
 	(void)unused;
 	for (;;) {
 		usleep_(1000000);
+		if (F.done != last || F.t1) {
+			last = F.done;
+			since = now();
+		}
+		if (now() - since > 120) {
+			snprintf(why, sizeof(why), "the fuzzer made no progress for 120 s at %ld ioctls",
+				 F.done);
+			hang_report(why);
+		}
 		if (now() > deadline) {
-			pthread_mutex_lock(&out_lock);
-			printf("Bail out! sd-fuzz: watchdog: still running %.0f s after --max-seconds "
-			       "(a hang in the kernel or in the checker)\n", deadline - F.t0 -
-			       opt.max_seconds);
-			fflush(stdout);
-			if (S->target && S->target != getpid())
-				kill(S->target, SIGKILL);
-			_exit(2);
+			snprintf(why, sizeof(why), "still running %.0f s after --max-seconds",
+				 deadline - F.t0 - opt.max_seconds);
+			hang_report(why);
 		}
 	}
 	return NULL;
@@ -2702,10 +2981,11 @@ static void usage(FILE *f)
 "usage: sd-fuzz [--seed N] [--ioctls N] [--min-ioctls N] [--max-seconds S]\n"
 "               [--threads-churn N] [--no-churn | --churn LIST] [--target self|child]\n"
 "               [--region-mib M] [--tracker-flags 0|noreused|mixed] [--drain-flags 0|noreused]\n"
-"               [--inject-loss drain|get] [--no-perm-check] [--verbose]\n"
+"               [--inject-loss drain|get] [--no-perm-check] [--churn-pause-us N]\n"
 "Stops after --ioctls fuzzer ioctls (default 100000) or --max-seconds (default 900),\n"
 "whichever comes first; fails if it stopped on time before --min-ioctls (default:\n"
-"--ioctls). TAP 13 on stdout. Churn kinds (default all; --churn takes a comma list):\n");
+"--ioctls). Churn threads pause 0.5-1.5 x --churn-pause-us (default 4000) between\n"
+"operations. TAP 13 on stdout. Churn kinds (default all; --churn takes a comma list):\n");
 	for (k = 0; k < NR_KINDS; k++)
 		fprintf(f, "  %-11s %s\n", kind_name[k], kind_help[k]);
 }
@@ -2758,7 +3038,8 @@ static void parse_args(int argc, char **argv)
 		{ "churn", 1, NULL, 'C' }, { "target", 1, NULL, 'T' },
 		{ "region-mib", 1, NULL, 'r' }, { "tracker-flags", 1, NULL, 'f' },
 		{ "drain-flags", 1, NULL, 'd' }, { "inject-loss", 1, NULL, 'i' },
-		{ "no-perm-check", 0, NULL, 'P' }, { "verbose", 0, NULL, 'v' },
+		{ "no-perm-check", 0, NULL, 'P' },
+		{ "churn-pause-us", 1, NULL, 'p' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -2796,13 +3077,13 @@ static void parse_args(int argc, char **argv)
 			}
 			break;
 		case 'P': opt.no_perm = true; break;
-		case 'v': opt.verbose = true; break;
+		case 'p': opt.churn_pause_us = atol(optarg); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
 	}
 	if (optind < argc || opt.ioctls < 1 || opt.max_seconds <= 0 || opt.region_mib < 4 ||
-	    opt.threads_churn < 0 || opt.drain_flags == 2) {
+	    opt.threads_churn < 0 || opt.drain_flags == 2 || opt.churn_pause_us < 2) {
 		usage(stderr);
 		exit(2);
 	}
@@ -2838,7 +3119,6 @@ int main(int argc, char **argv)
 	S = map_or_die(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
 	P = (struct pagerec *)(S + 1);
 	content = (uint64_t *)(P + npages);
-	S->inject_page = -1;
 	S->writer_cur = -1;
 
 	printf("TAP version 13\n1..15\n");
@@ -2948,10 +3228,10 @@ int main(int argc, char **argv)
 	if (drain("initial", opt.drain_flags ? PAGEMAP_SD_NO_REUSED_REGIONS : 0, false, false) < 0)
 		die("the initial drain did not come to 0");
 
-	fz_killer.park = B.fz_park;
-	tr_killer.park = B.tr_park;
-	pthread_create(&fz_killer.thread, NULL, killer_fn, &fz_killer);
-	pthread_create(&tr_killer.thread, NULL, killer_fn, &tr_killer);
+	killer_start(&fz_killer, B.fz_park, W_KFZ);
+	killer_start(&tr_killer, B.tr_park, W_KTR);
+	if (fz_killer.uffd < 0)
+		printf("# no userfaultfd: vecs are freed at random moments only\n");
 	target_cmd(CMD_START, 0, 0);
 	pthread_create(&tr_t, NULL, tracker_fn, NULL);
 	if (on(K_CLEARREFS))
@@ -3097,10 +3377,12 @@ int main(int argc, char **argv)
 		if (F.scribbles)
 			printf("#   calls that wrote vec entries between the count returned and vec_len: %"
 			       PRIu64 "\n", F.scribbles);
-		printf("#   vec freed mid-call: fuzzer %" PRIu64 " armed, %" PRIu64 " landed inside the call, %"
-		       PRIu64 " after it; tracker %" PRIu64 " armed, %" PRIu64 " inside, %" PRIu64
-		       " EFAULT%s\n", fz_killer.armed, fz_killer.midcall, fz_killer.late,
-		       tr_killer.armed, tr_killer.midcall, T.doomed_efault,
+		printf("#   vec freed mid-call: fuzzer %" PRIu64 " armed (%" PRIu64 " by userfaultfd, %" PRIu64
+		       " faulted), %" PRIu64 " landed inside the call, %" PRIu64 " after it; tracker %"
+		       PRIu64 " armed (%" PRIu64 " userfaultfd, %" PRIu64 " faulted), %" PRIu64
+		       " inside, %" PRIu64 " EFAULT%s\n", fz_killer.armed, fz_killer.uffd_armed,
+		       fz_killer.uffd_faults, fz_killer.midcall, fz_killer.late, tr_killer.armed,
+		       tr_killer.uffd_armed, tr_killer.uffd_faults, tr_killer.midcall, T.doomed_efault,
 		       fz_killer.collisions + tr_killer.collisions ? " (address reused in a munmap window!)" : "");
 	}
 	for (ck = 0; ck < NR_CK; ck++) {
@@ -3146,14 +3428,15 @@ int main(int argc, char **argv)
 		if (!ks->ops && !ks->skipped)
 			continue;
 		printf("#   churn %-10s %6" PRIu64 " ops, %5" PRIu64 " failed%s%s, %5" PRIu64
-		       " overlapped a clear%s\n", kind_name[k], ks->ops, ks->fails,
+		       " overlapped a clear, %.2f s in all%s\n", kind_name[k], ks->ops, ks->fails,
 		       ks->fails ? " last: " : "", ks->fails ? strerrorname_np(ks->last_err) ?: "?" : "",
-		       ks->overlap_clear, ks->skipped ? " (skipped: not available)" : "");
+		       ks->overlap_clear, ks->usec / 1e6,
+		       ks->skipped ? " (some skipped: not available or rate-limited)" : "");
 	}
 	printf("#   churn elsewhere: mmap %" PRIu64 ", munmap %" PRIu64 ", mremap %" PRIu64 ", mprotect %"
-	       PRIu64 ", madvise %" PRIu64 ", populate %" PRIu64 ", fork %" PRIu64 "\n",
+	       PRIu64 ", madvise %" PRIu64 ", populate %" PRIu64 ", fork %" PRIu64 ", %.2f s in all\n",
 	       S->slot_ops[0], S->slot_ops[1], S->slot_ops[2], S->slot_ops[3], S->slot_ops[4],
-	       S->slot_ops[5], S->slot_ops[6]);
+	       S->slot_ops[5], S->slot_ops[6], S->slot_usec / 1e6);
 	printf("#   THP in the target (AnonHugePages, ShmemPmdMapped): at most %" PRIu64 " and %" PRIu64
 	       " pages during the run, %" PRIu64 " and %" PRIu64 " when the churn stopped\n",
 	       S->thp_max, S->shmem_pmd_max, S->thp_pages_seen, S->shmem_pmd_seen);
