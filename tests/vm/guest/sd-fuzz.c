@@ -369,11 +369,32 @@ static void *map_or_die(void *hint, size_t len, int prot, int flags)
 	return p;
 }
 
+/*
+ * Address ranges this program keeps for itself and maps over with
+ * MAP_FIXED: the region's reservation and parking spot, the vec killers'
+ * homes and parking spots. A mapping that lands there in an instant they
+ * are free is never touched by its owner again (it will be mapped over).
+ */
+static struct {
+	uintptr_t lo, hi;
+} reserved[8];
+static int nreserved;
+
+static void reserve(void *p, size_t len)
+{
+	reserved[nreserved].lo = (uintptr_t)p;
+	reserved[nreserved++].hi = (uintptr_t)p + len;
+}
+
 static bool in_reserved(uintptr_t a, size_t len)
 {
 	uintptr_t e = a + len;
+	int i;
 
-	return (a < S->res_hi && e > S->res_lo) || (a < S->park_hi && e > S->park);
+	for (i = 0; i < nreserved; i++)
+		if (a < reserved[i].hi && e > reserved[i].lo)
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------- stamped bookkeeping */
@@ -797,7 +818,7 @@ struct killer {
 	uint32_t state;		/* 0 idle, 1 armed, 2 done, 3 quit */
 	uint32_t call_done;
 	int mode, uffd, w;
-	char *addr, *park;
+	char *addr, *park, *home;
 	size_t len;
 	long uffd_from;		/* bytes populated before the userfaultfd part; -1: none */
 	unsigned delay;
@@ -902,19 +923,18 @@ static void *killer_fn(void *arg)
 	}
 }
 
-/* A fresh vec of @entries entries followed by a guard page */
-static char *doomed_alloc(size_t entries, size_t *len)
+/*
+ * A fresh vec of @entries entries, followed by a guard page, at the
+ * killer's home: always the same reserved place, never one a churned
+ * mapping had (a fuzzed vec may still point there).
+ */
+static char *doomed_alloc(struct killer *k, size_t entries, size_t *len)
 {
 	size_t l = (entries * sizeof(loff_t) + ps - 1) / ps * ps;
-	char *p = map_or_die(NULL, l + ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
 
-	/* Not where the region's pieces go while they are moved away */
-	while (in_reserved((uintptr_t)p, l + ps))
-		p = map_or_die(NULL, l + ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
-	if (mprotect(p, l, PROT_READ | PROT_WRITE))
-		die("mprotect: %s", strerror(errno));
+	map_or_die(k->home, l, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
 	*len = l;
-	return p;
+	return k->home;
 }
 
 /*
@@ -991,14 +1011,24 @@ static void doomed_free(struct killer *k, size_t len)
 	    mmap(k->park, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 		 -1, 0) == MAP_FAILED)
 		die("restore parking: %s", strerror(errno));
-	munmap(k->collision ? k->addr + len : k->addr, k->collision ? (size_t)ps : len + ps);
+	map_or_die(k->home, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
 }
 
-static void killer_start(struct killer *k, char *park, int w)
+/* Its home and parking spot: reserved before anything churns */
+static void killer_setup(struct killer *k, size_t entries)
+{
+	size_t l = (entries * sizeof(loff_t) + ps - 1) / ps * ps;
+
+	k->home = map_or_die(NULL, l + ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
+	reserve(k->home, l + ps);
+	k->park = map_or_die(NULL, l, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
+	reserve(k->park, l);
+}
+
+static void killer_start(struct killer *k, int w)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 
-	k->park = park;
 	k->w = w;
 	k->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (k->uffd >= 0 && ioctl(k->uffd, UFFDIO_API, &api)) {
@@ -1534,28 +1564,44 @@ static void target_start(void)
 	}
 }
 
+/*
+ * Read a small file into @buf, NUL terminated. No stdio: malloc() in a
+ * thread maps an arena, and a mapping made while the churn runs may land
+ * where a fuzzed vec points.
+ */
+static ssize_t slurp(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, got = 0;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	while (got < (ssize_t)size - 1 && (n = read(fd, buf + got, size - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+static unsigned long field_kb(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	return p ? strtoul(p + strlen(key), NULL, 10) : 0;
+}
+
 static void smaps_rollup(pid_t pid)
 {
-	char path[64], line[256];
-	FILE *f;
+	char path[64], buf[2048];
 
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
+	if (slurp(path, buf, sizeof(buf)) <= 0)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long kb;
-
-		if (sscanf(line, "AnonHugePages: %lu kB", &kb) == 1) {
-			S->thp_pages_seen = kb * 1024 / ps;
-			amax(&S->thp_max, S->thp_pages_seen);
-		}
-		if (sscanf(line, "ShmemPmdMapped: %lu kB", &kb) == 1) {
-			S->shmem_pmd_seen = kb * 1024 / ps;
-			amax(&S->shmem_pmd_max, S->shmem_pmd_seen);
-		}
-	}
-	fclose(f);
+	S->thp_pages_seen = field_kb(buf, "AnonHugePages:") * 1024 / ps;
+	amax(&S->thp_max, S->thp_pages_seen);
+	S->shmem_pmd_seen = field_kb(buf, "ShmemPmdMapped:") * 1024 / ps;
+	amax(&S->shmem_pmd_max, S->shmem_pmd_seen);
 }
 
 /* Churn first: the writer's last writes see no churn, only the tracker */
@@ -1687,6 +1733,7 @@ static void region_setup(void)
 	madvise((void *)(base + (a + b) * ps), c * ps, MADV_NOHUGEPAGE);
 	S->res_lo = r;
 	S->res_hi = r + res;
+	reserve((void *)r, res);
 	S->nb = base + (a + b + c) * ps;
 	S->nb_pages = nb;
 	S->a_pages = a;
@@ -1695,6 +1742,7 @@ static void region_setup(void)
 	S->park = (uintptr_t)map_or_die(NULL, park * ps, PROT_NONE,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	S->park_hi = S->park + park * ps;
+	reserve((void *)S->park, park * ps);
 	S->npages = a + b + c;
 	S->base = base;
 }
@@ -1811,19 +1859,21 @@ static const char *const vmstat_keys[] = {
 
 static void vmstat(unsigned long long *v)
 {
-	FILE *f = fopen("/proc/vmstat", "r");
-	char k[128];
-	unsigned long long x;
+	static char buf[65536];
+	char key[64];
 	unsigned i;
 
 	memset(v, 0, NVMSTAT * sizeof(*v));
-	if (!f)
+	if (slurp("/proc/vmstat", buf, sizeof(buf)) <= 0)
 		return;
-	while (fscanf(f, "%127s %llu", k, &x) == 2)
-		for (i = 0; i < NVMSTAT; i++)
-			if (!strcmp(k, vmstat_keys[i]))
-				v[i] = x;
-	fclose(f);
+	for (i = 0; i < NVMSTAT; i++) {
+		const char *p;
+
+		snprintf(key, sizeof(key), "\n%s ", vmstat_keys[i]);
+		p = strstr(buf, key);
+		if (p)
+			v[i] = strtoull(p + strlen(key), NULL, 10);
+	}
 }
 
 /* ------------------------------------------------------------- the fuzzer */
@@ -1994,8 +2044,6 @@ static struct {
 	loff_t *ttmp;		/* the tracker's */
 	loff_t *tvec;		/* the tracker's vec */
 	long tT;
-	char *fz_park, *tr_park;
-	size_t park_len;
 } B;
 
 static char *guarded(size_t bytes, size_t *len)
@@ -2032,9 +2080,8 @@ static void buffers_setup(void)
 	B.arg_good = (struct pagemap_sd_args *)guarded(ps, NULL);
 	B.arg_ro = (struct pagemap_sd_args *)guarded(ps, NULL);
 	B.arg_straddle = guarded(ps, NULL);
-	B.park_len = (B.T * sizeof(loff_t) + ps - 1) / ps * ps;
-	B.fz_park = map_or_die(NULL, B.park_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
-	B.tr_park = map_or_die(NULL, B.park_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS);
+	killer_setup(&fz_killer, B.T);
+	killer_setup(&tr_killer, B.tT);
 }
 
 static unsigned long unknown_cmd(uint64_t r)
@@ -2247,10 +2294,8 @@ static void fuzz_one(void)
 		r = rng_for(0);
 		init = true;
 	}
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 8; i++)
 		d[i] = rnd(&r);
-		F.digest = (F.digest ^ d[i]) * 0x100000001b3ULL;
-	}
 
 	/* command */
 	ck = d[0] % 100 < 30 ? CK_GET : d[0] % 100 < 60 ? CK_GAC :
@@ -2324,7 +2369,7 @@ static void fuzz_one(void)
 		vcap = (B.inside + B.inside_pages * ps - vb) / 8;
 		break;
 	case V_DOOMED:
-		vb = doomed_alloc(B.T, &dlen);
+		vb = doomed_alloc(&fz_killer, B.T, &dlen);
 		vcap = B.T;
 		doomed = true;
 		break;
@@ -2408,6 +2453,16 @@ static void fuzz_one(void)
 	}
 
 	expect_for(&c, &x);
+
+	/* The decisions, not the addresses (churn slots move): same seed, same digest */
+	{
+		uint64_t v[] = { c.cmd, (uint64_t)c.rangek, (uint64_t)c.veck, (uint64_t)c.argk,
+				 (uint64_t)(uint32_t)c.a.flags, (uint64_t)(uint32_t)c.a.vec_len,
+				 c.hostile_len ? (uint64_t)(uint32_t)c.a.len : 0 };
+
+		for (i = 0; i < (long)(sizeof(v) / sizeof(v[0])); i++)
+			F.digest = (F.digest ^ v[i]) * 0x100000001b3ULL;
+	}
 
 	/*
 	 * A doomed vec: freed at a random moment, or (userfaultfd) when the
@@ -2598,7 +2653,7 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	long room = B.tT;
 
 	if (doomed) {
-		vb = doomed_alloc(B.tT, &dlen);
+		vb = doomed_alloc(&tr_killer, B.tT, &dlen);
 		vec = (loff_t *)vb;
 		room = killer_arm(&tr_killer, KILL_MREMAP, vb, dlen,
 				  rndn(r, 2) ? (long)rndn(r, 3) : -1, rndn(r, 2000)) / sizeof(loff_t);
@@ -2657,8 +2712,18 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 			memcpy(B.ttmp, vb, n * sizeof(loff_t));
 			bad = bad_reports(B.ttmp, n, alen, vec_len, buf, sizeof(buf));
 			if (bad) {
-				fail(&f_reports, "tracker %s [%ld, %ld) vec_len %ld: %s", cmd_name(cmd),
-				     p0, p1, vec_len, bad);
+				char pages[160];
+				size_t off = 0;
+				long j;
+
+				for (j = 0; j < n && j < 16; j++)
+					off += snprintf(pages + off, sizeof(pages) - off, " %lld",
+							(long long)B.ttmp[j] / ps);
+				fail(&f_reports, "tracker %s [%ld, %ld) vec_len %ld flags %#x%s: returned %ld: %s; "
+				     "pages:%s", cmd_name(cmd), p0, p1, vec_len, flags,
+				     !doomed ? "" : tr_killer.uffd_from >= 0 ? " (vec moved away at the "
+				     "first fault in its unpopulated part)" : " (vec moved away during the call)",
+				     n, bad, pages);
 				how = R_FORGET;
 			}
 		}
@@ -3228,8 +3293,8 @@ int main(int argc, char **argv)
 	if (drain("initial", opt.drain_flags ? PAGEMAP_SD_NO_REUSED_REGIONS : 0, false, false) < 0)
 		die("the initial drain did not come to 0");
 
-	killer_start(&fz_killer, B.fz_park, W_KFZ);
-	killer_start(&tr_killer, B.tr_park, W_KTR);
+	killer_start(&fz_killer, W_KFZ);
+	killer_start(&tr_killer, W_KTR);
 	if (fz_killer.uffd < 0)
 		printf("# no userfaultfd: vecs are freed at random moments only\n");
 	target_cmd(CMD_START, 0, 0);
@@ -3267,16 +3332,19 @@ int main(int argc, char **argv)
 	/*
 	 * Stop clear_refs and the churn, let the writer run on for a while
 	 * with only the tracker around (its last writes must all be reported,
-	 * none excused by a late clear), then stop the writer and the tracker.
+	 * none excused by a late clear), then stop the tracker and, a little
+	 * later, the writer.
 	 */
 	__atomic_store_n(&cr_stop, 1, __ATOMIC_SEQ_CST);
 	if (on(K_CLEARREFS))
 		pthread_join(cr_t, NULL);
 	target_cmd(CMD_STOP_CHURN, 0, 0);
 	usleep_(500000);
-	target_cmd(CMD_STOP_WRITER, 0, 0);
+	/* The last writes are for the final drain to report */
 	__atomic_store_n(&T.stop, 1, __ATOMIC_SEQ_CST);
 	pthread_join(tr_t, NULL);
+	usleep_(200000);
+	target_cmd(CMD_STOP_WRITER, 0, 0);
 	vmstat(vm1);
 
 	/* The random phase: drain, then every page's last write */
@@ -3341,7 +3409,8 @@ int main(int argc, char **argv)
 	tap(!F.stopped_on_time || F.done >= opt.min_ioctls, NULL,
 	    "fuzz: %ld ioctls in %.1f s = %.0f ioctls/s (stopped on %s; minimum %ld)", F.done,
 	    fuzz_secs, F.done / fuzz_secs, F.stopped_on_time ? "time" : "count", opt.min_ioctls);
-	printf("# decision digest %#018" PRIx64 " (same seed and options: same digest)\n", F.digest);
+	printf("# decision digest %#018" PRIx64 " (same seed, options and count: same digest)\n",
+	       F.digest);
 	for (ck = 0; ck < NR_CK; ck++) {
 		size_t o = 0;
 		int e;
