@@ -13,7 +13,8 @@
 const char *const sampled_properties[] = {
 	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",
 	"DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",
-	"LastSampleDisturbed", "ResidentBytes", "TrackedBytes", "LastSampleUSec",
+	"LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "LastSampleTimestamp",
+	"LastSampleTimestampMonotonic",
 };
 const size_t n_sampled_properties = ELEMENTSOF(sampled_properties);
 
@@ -43,7 +44,7 @@ char *manager_call(sd_bus *bus, const char *method, sd_bus_message **reply, cons
 	int r;
 
 	va_start(ap, types);
-	r = sd_bus_call_methodv(bus, DEST, MANAGER_PATH, MANAGER, method, &e, reply, types, ap);
+	r = sd_bus_call_methodv(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, method, &e, reply, types, ap);
 	va_end(ap);
 	if (r < 0) {
 		if (asprintf(&name, "%s: %s", e.name ?: "?", e.message ?: "") < 0)
@@ -83,7 +84,7 @@ const char *track(sd_bus *bus, pid_t pid, char *path_buf) {
 static void get_trivial(sd_bus *bus, const char *path, const char *iface, const char *prop, char type, void *ret) {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 
-	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, type, ret) < 0)
+	if (sd_bus_get_property_trivial(bus, DIRTYRATE_BUS_NAME, path, iface, prop, &e, type, ret) < 0)
 		FAIL("Get %s.%s: %s", iface, prop, e.message);
 }
 
@@ -104,7 +105,7 @@ uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *p
 double get_double(sd_bus *bus, const char *path, const char *prop) {
 	double v;
 
-	get_trivial(bus, path, PROCESS, prop, 'd', &v);
+	get_trivial(bus, path, DIRTYRATE_PROCESS_INTERFACE, prop, 'd', &v);
 	return v;
 }
 
@@ -112,7 +113,7 @@ char *get_string(sd_bus *bus, const char *path, const char *iface, const char *p
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	char *v;
 
-	if (sd_bus_get_property_string(bus, DEST, path, iface, prop, &e, &v) < 0)
+	if (sd_bus_get_property_string(bus, DIRTYRATE_BUS_NAME, path, iface, prop, &e, &v) < 0)
 		FAIL("Get %s.%s: %s", iface, prop, e.message);
 	return v;
 }
@@ -122,7 +123,7 @@ bool has_feature(sd_bus *bus, const char *feature) {
 	char **l = NULL;
 	bool found = false;
 
-	if (sd_bus_get_property_strv(bus, DEST, MANAGER_PATH, MANAGER, "Features", &e, &l) < 0)
+	if (sd_bus_get_property_strv(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Features", &e, &l) < 0)
 		FAIL("Get Features: %s", e.message);
 	for (char **s = l; s && *s; s++) {
 		found = found || streq(*s, feature);
@@ -156,7 +157,7 @@ void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *w
 static unsigned read_sampled(sd_bus_message *m, const char *name, struct pass_values *v) {
 	int r;
 
-	if (streq(name, "LastSampleUSec"))
+	if (streq(name, "LastSampleTimestamp"))
 		r = sd_bus_message_read(m, "v", "t", &v->last_sample_usec);
 	else if (streq(name, "WriteFaultsTotal"))
 		r = sd_bus_message_read(m, "v", "t", &v->write_faults_total);
@@ -192,7 +193,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	if (!streq(sd_bus_message_get_path(m), c->path))
 		return 0;
 	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
-	if (!streq(iface, PROCESS))
+	if (!streq(iface, DIRTYRATE_PROCESS_INTERFACE))
 		return 0;
 	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
 	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
@@ -209,7 +210,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
 void watch_changes(sd_bus *bus, struct changes *c) {
 	/* No path in the match: c->path may change; the callback filters. */
-	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, NULL, "org.freedesktop.DBus.Properties",
 					"PropertiesChanged", on_properties_changed, c) >= 0);
 }
 

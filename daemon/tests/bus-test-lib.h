@@ -14,11 +14,10 @@
 
 #include <systemd/sd-bus.h>
 
+#include <dirtyrate/bus.h>
+
 #include "object-path.h"
 
-#define DEST "org.dirtyrate1"
-#define MANAGER "org.dirtyrate1.Manager"
-#define PROCESS "org.dirtyrate1.Process"
 #define WAIT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 /* The Process properties every pass announces in one PropertiesChanged. */

@@ -7,7 +7,7 @@
  */
 #include <errno.h>
 
-#include "sample-ioctl.h"
+#include "backend-pagemap-ioctl.h"
 #include "tests.h"
 #include "util.h"
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The pagemap-ioctl backend's sample pass: PAGEMAP_SD_GET_AND_CLEAR over every
- * writable range (kernel/README.md has the contract). The ioctl is called
- * through a function pointer so tests feed canned results.
+ * The pagemap-ioctl backend's pass, exposed for its test: PAGEMAP_SD_GET_AND_CLEAR
+ * over every writable range (kernel/README.md has the contract). The ioctl
+ * is called through a function pointer so tests feed canned results.
  */
 #pragma once
 

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The sampler (manager.c, process.c, sampler.c) with fake backends, a fake
+ * clock and a fake fault source, on real child processes: fallback along
+ * the backend table, exec, a process that is gone, PID reuse found by a
+ * rescan, a foreign clear, and where a pass is placed in time.
+ */
+#include <math.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "fake-fault-source.h"
+#include "manager.h"
+#include "tests.h"
+#include "util.h"
+
+#define PAGE 4096
+
+/* ---- the fake clock: the three clocks move together ---- */
+
+static uint64_t fake_usec = 1000 * USEC_PER_SEC;
+
+static uint64_t fake_now_usec(clockid_t clock) {
+	return fake_usec + (clock == CLOCK_REALTIME ? UINT64_C(1700000000) * USEC_PER_SEC : 0);
+}
+
+/* ---- fake backends: each does what its script says ---- */
+
+struct fake_backend {
+	int open_error;		/* returned by open(), 0: opens */
+	int pass_result[8];	/* results of the next passes (0 in a slot: 1 = counted) */
+	unsigned passes;	/* passes run so far */
+	uint64_t dirty_pages;	/* what a counted pass reports */
+	uint64_t pass_usec;	/* how long a pass takes on the fake clock */
+	bool counts;		/* false: no dirty count, like faults-only */
+};
+
+static struct fake_backend fakes[3];
+
+static int fake_open(struct fake_backend *f, void **ret_state) {
+	if (f->open_error)
+		return -f->open_error;
+	*ret_state = f;
+	return 0;
+}
+
+static int fake_pass(void *state, const struct backend_pass_args *args, uint64_t *ret_dirty_pages) {
+	struct fake_backend *f = state;
+	unsigned i = f->passes++;
+	int r = i < ELEMENTSOF(f->pass_result) ? f->pass_result[i] : 0;
+
+	fake_usec += f->pass_usec;
+	if (r < 0)
+		return r;
+	*ret_dirty_pages = f->dirty_pages;
+	return f->counts ? 1 : 0;
+}
+
+static void fake_close(void *state) {
+}
+
+static bool fake_probe(void) {
+	return true;
+}
+
+#define FAKE_BACKEND(n, feature)                                                        \
+	static int fake_open_##n(int procfd, void **ret_state) {                       \
+		return fake_open(&fakes[n], ret_state);                                 \
+	}                                                                              \
+	static const struct backend_ops fake_backend_##n = {                           \
+		.name = "fake-" #n, .kernel_feature = feature, .probe = fake_probe,    \
+		.open = fake_open_##n, .pass = fake_pass, .close = fake_close,         \
+	}
+FAKE_BACKEND(0, true);
+FAKE_BACKEND(1, true);
+FAKE_BACKEND(2, false);
+static const struct backend_ops *const fake_table[] = { &fake_backend_0, &fake_backend_1, &fake_backend_2 };
+
+/* ---- events ---- */
+
+struct event_log {
+	char text[4096];
+};
+static struct event_log events;
+
+static void log_event(const char *what, struct process *p) {
+	size_t len = strlen(events.text);
+
+	snprintf(events.text + len, sizeof(events.text) - len, "%s%s:%s", len ? " " : "", what,
+		 process_backend_name(p));
+}
+
+static void on_added(struct process *p, void *u) { log_event("added", p); }
+static void on_removed(struct process *p, void *u) { log_event("removed", p); }
+static void on_sampled(struct process *p, void *u) { log_event("sampled", p); }
+static void on_backend_changed(struct process *p, void *u) { log_event("backend", p); }
+
+static const struct manager_events test_events = {
+	.process_added = on_added,
+	.process_removed = on_removed,
+	.process_sampled = on_sampled,
+	.process_backend_changed = on_backend_changed,
+};
+
+/* ---- set-up ---- */
+
+static pid_t spawn_child(const char *comm) {
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NAME, comm);
+		for (;;)
+			pause();
+	}
+	/* Until it renamed itself a rule would not match it. */
+	for (int i = 0; i < 1000; i++) {
+		char path[64], name[32] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+		f = fopen(path, "re");
+		if (f && fgets(name, sizeof(name), f) && strncmp(name, comm, strlen(comm)) == 0) {
+			fclose(f);
+			return pid;
+		}
+		if (f)
+			fclose(f);
+		usleep(1000);
+	}
+	FAIL("child %d never took the name %s", (int) pid, comm);
+}
+
+static void reap(pid_t pid) {
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
+static struct manager *new_manager(const char *config_text) {
+	char path[] = "/tmp/test-sampler-XXXXXX";
+	struct manager *m;
+	int fd = mkstemp(path);
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(write(fd, config_text, strlen(config_text)), (ssize_t) strlen(config_text));
+	close(fd);
+	memset(fakes, 0, sizeof(fakes));
+	for (size_t i = 0; i < ELEMENTSOF(fakes); i++) {
+		fakes[i].counts = i < 2;
+		fakes[i].dirty_pages = 100;
+	}
+	ASSERT_EQ(manager_new(path, fake_table, ELEMENTSOF(fake_table), &m), 0);
+	unlink(path);
+	m->now_usec = fake_now_usec;
+	m->faults = fake_fault_source_new(true, true);
+	manager_set_events(m, &test_events, NULL);
+	events.text[0] = 0;
+	return m;
+}
+
+static struct process *track(struct manager *m, pid_t pid) {
+	struct process *p = NULL;
+
+	ASSERT_EQ(manager_track(m, pid, TRACK_ORIGIN_API, &p), 1);
+	return p;
+}
+
+/* One pass over every process, one fake second after the last. */
+static void pass(struct manager *m) {
+	fake_usec += USEC_PER_SEC;
+	sampler_run_pass(m);
+}
+
+/* ---- tests ---- */
+
+TEST(test_rates) {
+	struct manager *m = new_manager("");
+	pid_t child = spawn_child("dr-rates");
+	struct process *p = track(m, child);
+
+	ASSERT_STREQ(process_backend_name(p), "fake-0");
+	ASSERT_STREQ(events.text, "added:fake-0");
+	ASSERT_TRUE(isnan(p->stats.dirty_bytes_per_sec)); /* the baseline gives none */
+	pass(m);
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 100.0 * PAGE, 1e-6);
+	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 100 * PAGE);
+	ASSERT_EQ_U64(p->last_sample_monotonic_usec, fake_usec);
+	ASSERT_STREQ(events.text, "added:fake-0 sampled:fake-0");
+	manager_free(m);
+	reap(child);
+}
+
+/* Each refusal at pass time falls back to the next backend, which starts a new interval. */
+TEST(test_fallback_on_refusal) {
+	static const int refusals[] = { EACCES, EPERM, EOPNOTSUPP, ENOTTY };
+
+	for (size_t i = 0; i < ELEMENTSOF(refusals); i++) {
+		struct manager *m = new_manager("");
+		pid_t child = spawn_child("dr-fallback");
+		struct process *p;
+
+		fakes[0].pass_result[1] = -refusals[i]; /* [0] is the baseline */
+		p = track(m, child);
+		pass(m);
+		ASSERT_STREQ(process_backend_name(p), "fake-1");
+		ASSERT_STREQ(events.text, "added:fake-0 backend:fake-1");
+		ASSERT_TRUE(!p->has_pending);
+		pass(m); /* fake-1's baseline */
+		ASSERT_TRUE(isnan(p->stats.dirty_bytes_per_sec));
+		ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 0);
+		pass(m);
+		ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 100.0 * PAGE, 1e-6);
+		ASSERT_EQ(fakes[1].passes, 2);
+		printf("  %s at pass time: fake-0 -> fake-1\n", strerror(refusals[i]));
+		manager_free(m);
+		reap(child);
+	}
+}
+
+/* A refusal at open time, and to the end of the table (the last always opens). */
+TEST(test_fallback_on_open) {
+	struct manager *m = new_manager("");
+	pid_t child = spawn_child("dr-open");
+	struct process *p;
+
+	fakes[0].open_error = EACCES;
+	fakes[1].open_error = EPERM;
+	p = track(m, child);
+	ASSERT_STREQ(process_backend_name(p), "fake-2");
+	pass(m);
+	/* No dirty count and fault counters that counted nothing: an estimate of 0. */
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 0, 0);
+	manager_free(m);
+	reap(child);
+}
+
+/* Other errors are not refusals: the interval is dropped, the backend stays. */
+TEST(test_other_error_keeps_backend) {
+	struct manager *m = new_manager("");
+	pid_t child = spawn_child("dr-eio");
+	struct process *p;
+
+	fakes[0].pass_result[1] = -EIO;
+	p = track(m, child);
+	pass(m);
+	ASSERT_STREQ(process_backend_name(p), "fake-0");
+	ASSERT_TRUE(!p->has_pending);
+	pass(m); /* a new baseline */
+	pass(m);
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 100.0 * PAGE, 1e-6);
+	manager_free(m);
+	reap(child);
+}
+
+/* ESRCH from a process that lives on: it exec'd. Same backend, new baseline. */
+TEST(test_exec_rebaselines) {
+	struct manager *m = new_manager("");
+	pid_t child = spawn_child("dr-exec");
+	struct process *p;
+
+	fakes[0].pass_result[2] = -ESRCH;
+	p = track(m, child);
+	pass(m);
+	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 100 * PAGE);
+	pass(m); /* "exec" */
+	ASSERT_STREQ(process_backend_name(p), "fake-0");
+	ASSERT_EQ(m->n_processes, 1);
+	ASSERT_TRUE(!p->has_pending);
+	pass(m); /* the new baseline: its 100 pages were before the interval began */
+	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 100 * PAGE);
+	pass(m);
+	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 200 * PAGE);
+	/* No sample from the "exec" pass; the baseline after it is one (its timestamps). */
+	ASSERT_STREQ(events.text, "added:fake-0 sampled:fake-0 sampled:fake-0 sampled:fake-0");
+	manager_free(m);
+	reap(child);
+}
+
+/* ESRCH from a process that has exited: it is untracked, with its event. */
+TEST(test_gone) {
+	struct manager *m = new_manager("");
+	pid_t child = spawn_child("dr-gone");
+
+	fakes[0].pass_result[1] = -ESRCH;
+	(void) track(m, child);
+	ASSERT_EQ(kill(child, SIGKILL), 0);
+	ASSERT_EQ(waitid(P_PID, (id_t) child, NULL, WEXITED | WNOWAIT), 0); /* a zombie: /proc/PID stays */
+	pass(m);
+	ASSERT_EQ(m->n_processes, 0);
+	ASSERT_STREQ(events.text, "added:fake-0 removed:fake-0");
+	ASSERT_TRUE(!fake_fault_tracked(m->faults, child));
+	ASSERT_TRUE(!manager_get_process(m, child));
+	manager_free(m);
+	ASSERT_EQ(waitpid(child, NULL, 0), child);
+}
+
+/* A rescan that finds the PID held by another process (another start time):
+ * the old object goes, a new one comes, and nothing carries over. */
+TEST(test_pid_reuse_by_rescan) {
+	struct manager *m = new_manager("[Daemon]\nSampleIntervalSec=1s\n[Track]\nComm=dr-reuse\n");
+	pid_t child = spawn_child("dr-reuse");
+	struct process *old, *p;
+
+	manager_rescan(m);
+	ASSERT_EQ(m->n_processes, 1);
+	old = m->processes[0];
+	ASSERT_EQ(old->pid, child);
+	*fake_fault_counts(m->faults, child) = (struct fault_counts) { .wp_faults = 500 };
+	pass(m);
+	ASSERT_EQ_U64(old->stats.write_faults_total, 500);
+	ASSERT_EQ_U64(old->stats.dirtied_bytes_total, 100 * PAGE);
+
+	/*
+	 * Stand the tracked object in for an earlier owner of the PID: its
+	 * recorded start time is not the live process's. (The PID itself is
+	 * reused for real in the dbus suite's pid-reuse test and the churn
+	 * test, which need root or a PID namespace.)
+	 */
+	old->start_ticks += 1;
+	events.text[0] = 0;
+	manager_rescan(m);
+	ASSERT_STREQ(events.text, "removed:fake-0 added:fake-0");
+	ASSERT_EQ(m->n_processes, 1);
+	p = m->processes[0];
+	ASSERT_EQ(p->pid, child);
+	ASSERT_EQ_U64(p->stats.write_faults_total, 0);
+	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 0);
+	ASSERT_TRUE(fake_fault_tracked(m->faults, child)); /* counting again from zero */
+	ASSERT_EQ_U64(fake_fault_counts(m->faults, child)->wp_faults, 0);
+	manager_free(m);
+	reap(child);
+}
+
+/* Someone else cleared the soft-dirty bits: that interval is disturbed, the next is not. */
+TEST(test_foreign_clear) {
+	struct manager *m = new_manager("");
+	pid_t child = spawn_child("dr-foreign");
+	struct process *p = track(m, child);
+	struct fault_counts *c = fake_fault_counts(m->faults, child);
+	double avg;
+
+	pass(m);
+	avg = p->stats.dirty_avgs.avg10;
+	ASSERT_NEAR(avg, 100.0 * PAGE, 1e-6);
+	c->clears_foreign = 1;
+	c->last_foreign_clear_nsec = (fake_usec + 10) * NSEC_PER_USEC;
+	fakes[0].dirty_pages = 3; /* what the other's clear left us */
+	pass(m);
+	ASSERT_TRUE(p->stats.last_sample_disturbed);
+	ASSERT_TRUE(isnan(p->stats.dirty_bytes_per_sec));
+	ASSERT_EQ_U64(p->stats.foreign_clears, 1);
+	ASSERT_NEAR(p->stats.dirty_avgs.avg10, avg, 0); /* not pulled down */
+	fakes[0].dirty_pages = 100;
+	pass(m);
+	ASSERT_TRUE(!p->stats.last_sample_disturbed);
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 100.0 * PAGE, 1e-6);
+	ASSERT_EQ_U64(p->stats.foreign_clears, 1);
+	manager_free(m);
+	reap(child);
+}
+
+/*
+ * A pass is placed at the midpoint of its get+clear. A long baseline (1 s)
+ * followed at once by a short pass (10 ms) that finds 100 pages: the
+ * interval is 0.5 + 0.005 s, not the 10 ms between their ends (which read
+ * 50x the rate here, and 412x once in bench/RESULTS.md).
+ */
+TEST(test_pass_midpoint) {
+	struct manager *m = new_manager("");
+	pid_t child = spawn_child("dr-midpoint");
+	struct process *p;
+
+	fakes[0].pass_usec = USEC_PER_SEC;
+	p = track(m, child);
+	fakes[0].pass_usec = 10 * USEC_PER_MSEC;
+	sampler_run_pass(m); /* right after the baseline */
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 100.0 * PAGE / 0.505, 1e-6);
+	manager_free(m);
+	reap(child);
+}
+
+/* A pass sliced into many steps sees every process once, in PID order, also when one leaves mid-pass. */
+TEST(test_sliced_pass) {
+	struct manager *m = new_manager("");
+	pid_t children[5];
+	unsigned steps = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(children); i++) {
+		children[i] = spawn_child("dr-sliced");
+		(void) track(m, children[i]);
+	}
+	fake_usec += USEC_PER_SEC;
+	sampler_begin(m);
+	/* A budget of 0: one process per step. */
+	ASSERT_EQ(sampler_step(m, 0), 0);
+	steps++;
+	/* One leaves between two steps. */
+	manager_untrack(m, manager_get_process(m, children[3]), true, "test");
+	while (sampler_step(m, 0) == 0)
+		steps++;
+	ASSERT_EQ(m->n_processes, 4);
+	for (size_t i = 0; i < m->n_processes; i++)
+		ASSERT_NEAR(m->processes[i]->stats.dirty_bytes_per_sec, 100.0 * PAGE, 1e-6);
+	/* 4 passes + the snapshot + 4 accountings, one per step, and the end. */
+	ASSERT_TRUE(steps >= 8);
+	ASSERT_TRUE(!m->sampler.running);
+	manager_free(m);
+	for (size_t i = 0; i < ELEMENTSOF(children); i++)
+		reap(children[i]);
+}
+
+int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	log_set_max_level(LOG_ERR);
+	RUN(test_rates);
+	RUN(test_fallback_on_refusal);
+	RUN(test_fallback_on_open);
+	RUN(test_other_error_keeps_backend);
+	RUN(test_exec_rebaselines);
+	RUN(test_gone);
+	RUN(test_pid_reuse_by_rescan);
+	RUN(test_foreign_clear);
+	RUN(test_pass_midpoint);
+	RUN(test_sliced_pass);
+	return 0;
+}
