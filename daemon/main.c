@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* dirtyrated: publishes per-process memory dirty rates on the system bus. */
+/* dirtyrated's command line and life cycle, over any backend table (main.h). */
 #include <getopt.h>
 #include <sys/resource.h>
 
@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "bus-manager.h"
+#include "main.h"
 #include "manager.h"
 #include "util.h"
 
@@ -32,19 +33,19 @@ static void help(void) {
  * when no backend the kernel provides is there (no soft-dirty), so
  * `dirtyrated --probe` can decide where a demo or test runs.
  */
-static int probe(void) {
+static int probe(const struct backend_ops *const *backends, size_t n_backends) {
 	bool kernel_backend = false;
 
-	for (size_t b = 0; b < backend_table_len; b++) {
-		bool available = backend_table[b]->probe();
+	for (size_t b = 0; b < n_backends; b++) {
+		bool available = backends[b]->probe();
 
-		printf("%-14s %s\n", backend_table[b]->name, available ? "yes" : "no");
-		kernel_backend = kernel_backend || (available && backend_table[b]->kernel_feature);
+		printf("%-14s %s\n", backends[b]->name, available ? "yes" : "no");
+		kernel_backend = kernel_backend || (available && backends[b]->kernel_feature);
 	}
 	exit(kernel_backend ? EXIT_SUCCESS : 2);
 }
 
-static int parse_argv(int argc, char *argv[]) {
+static int parse_argv(int argc, char *argv[], const struct backend_ops *const *backends, size_t n_backends) {
 	enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_BUS_ADDRESS, ARG_DEBUG, ARG_PROBE };
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -79,7 +80,7 @@ static int parse_argv(int argc, char *argv[]) {
 			log_set_max_level(LOG_DEBUG);
 			break;
 		case ARG_PROBE:
-			return probe();
+			return probe(backends, n_backends);
 		default:
 			return -EINVAL;
 		}
@@ -105,17 +106,17 @@ static void raise_fd_limit(void) {
 		log_debug_errno(errno, "Cannot raise the fd limit to %llu: %m", (unsigned long long) rl.rlim_max);
 }
 
-int main(int argc, char *argv[]) {
+int dirtyrated_main(int argc, char *argv[], const struct backend_ops *const *backends, size_t n_backends) {
 	_cleanup_(manager_freep) struct manager *m = NULL;
 	struct manager_bus *bus = NULL;
 	int r;
 
-	r = parse_argv(argc, argv);
+	r = parse_argv(argc, argv, backends, n_backends);
 	if (r <= 0)
 		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	raise_fd_limit();
 
-	r = manager_new(arg_config, backend_table, backend_table_len, &m);
+	r = manager_new(arg_config, backends, n_backends, &m);
 	if (r < 0)
 		goto finish;
 	r = manager_start(m);

@@ -128,8 +128,20 @@ void sampler_run_pass(struct manager *m) {
 		;
 }
 
-static int on_step(sd_event_source *source, void *userdata) {
-	(void) sampler_step(userdata, SAMPLER_STEP_BUDGET_USEC);
+/* The next step is due now; see sampler_start() for why a timer. */
+static int schedule_step(struct manager *m) {
+	int r = sd_event_source_set_time(m->sampler.step, now_usec(CLOCK_MONOTONIC));
+
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->sampler.step, SD_EVENT_ONESHOT);
+	return r;
+}
+
+static int on_step(sd_event_source *source, uint64_t usec, void *userdata) {
+	struct manager *m = userdata;
+
+	if (sampler_step(m, SAMPLER_STEP_BUDGET_USEC) == 0 && schedule_step(m) < 0)
+		log_error("Cannot schedule the rest of the sample pass.");
 	return 0;
 }
 
@@ -159,7 +171,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 		return 0;
 	}
 	sampler_begin(m);
-	r = sd_event_source_set_enabled(s->step, SD_EVENT_ON);
+	r = schedule_step(m);
 	if (r < 0)
 		return log_error_errno(r, "Cannot schedule the sample pass: %m");
 	return arm_timer(m);
@@ -175,9 +187,15 @@ int sampler_start(struct manager *m) {
 	r = arm_timer(m);
 	if (r < 0)
 		return r;
-	/* Same priority as the bus: sd-event takes pending sources of one
-	 * priority in turn, so neither starves the other. */
-	r = sd_event_add_defer(m->event, &s->step, on_step, m);
+	/*
+	 * A step is a timer due at once, at the bus's priority. sd-event
+	 * dispatches one source per iteration, the longest pending first among
+	 * equals: a call that arrived during a step goes before the next step,
+	 * and under a stream of calls steps and calls take turns, so neither
+	 * starves the other. (A defer source would stay pending, the oldest,
+	 * and run every step back to back.)
+	 */
+	r = sd_event_add_time(m->event, &s->step, CLOCK_MONOTONIC, 0, 0, on_step, m);
 	if (r < 0)
 		return r;
 	return sd_event_source_set_enabled(s->step, SD_EVENT_OFF);

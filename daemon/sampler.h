@@ -29,7 +29,7 @@ struct manager;
 
 struct sampler {
 	sd_event_source *timer;		/* begins the next pass */
-	sd_event_source *step;		/* continues the pass in progress */
+	sd_event_source *step;		/* continues the pass in progress (a timer due at once) */
 	bool running, accounting;	/* a pass is in progress; in its phase 2 */
 	bool overdue;			/* the timer fired during it: the next begins at its end */
 	pid_t cursor;			/* the next process to visit has a PID >= cursor */

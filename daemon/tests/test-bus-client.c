@@ -4,7 +4,7 @@
  * bus-harness.py on a private bus; DBUS_SYSTEM_BUS_ADDRESS points at it).
  *
  *   test-bus-client track-child | object-manager | coalescing | pid-reuse |
- *                   errors | unprivileged | fake-polkit
+ *                   errors | unprivileged | slow-pass | fake-polkit
  *
  * Waits are for signals or replies, bounded by a generous timeout that only
  * turns a hang into a failure.
@@ -542,6 +542,102 @@ static int test_unprivileged(void) {
 	return 0;
 }
 
+/* ---- slow-pass: against tests/dirtyrated-slow.c, whose pass takes 20 ms per process ---- */
+
+#define SLOW_PROCESSES 50
+
+struct slow_pass {
+	unsigned pass_ends;		/* Manager LastSampleTimestamp signals seen */
+	unsigned ends_before_reply;	/* of them, after the call was sent and before its reply */
+	bool sent, replied;
+	uint64_t sent_usec, reply_usec;
+};
+
+static int on_manager_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_pass *s = userdata;
+	const char *iface, *name;
+
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
+		if (streq(name, "LastSampleTimestamp")) {
+			s->pass_ends++;
+			if (s->sent && !s->replied)
+				s->ends_before_reply++;
+		}
+		ASSERT_TRUE(sd_bus_message_skip(m, "v") >= 0);
+		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	}
+	return 0;
+}
+
+static int on_slow_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_pass *s = userdata;
+
+	ASSERT_TRUE(!sd_bus_message_is_method_error(m, NULL));
+	s->replied = true;
+	s->reply_usec = now_usec(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static unsigned want_ends;
+static bool enough_ends(void *userdata) {
+	return ((struct slow_pass *) userdata)->pass_ends >= want_ends;
+}
+
+static bool slow_replied(void *userdata) {
+	return ((struct slow_pass *) userdata)->replied;
+}
+
+/*
+ * A GetAll sent while a pass of a second runs is answered before that pass
+ * ends: passes are sliced into steps, with the bus served in between.
+ * With the interval (100 ms) shorter than a pass, passes run back to back.
+ */
+static int test_slow_pass(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	char paths[SLOW_PROCESSES][PROCESS_PATH_MAX];
+	pid_t kids[SLOW_PROCESSES];
+	struct slow_pass s = {};
+	uint64_t pass_usec;
+
+	for (unsigned i = 0; i < SLOW_PROCESSES; i++) {
+		kids[i] = fork();
+		ASSERT_TRUE(kids[i] >= 0);
+		if (kids[i] == 0) {
+			prctl_set_pdeathsig();
+			for (;;)
+				pause();
+		}
+		track(bus, kids[i], paths[i]);
+	}
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					"org.freedesktop.DBus.Properties", "PropertiesChanged", on_manager_changed,
+					&s) >= 0);
+	want_ends = 1;
+	wait_until(bus, enough_ends, &s, "the end of a pass");
+	pass_usec = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec");
+	ASSERT_TRUE(pass_usec >= SLOW_PROCESSES * 20000 * 9 / 10);
+
+	/* Well inside the next pass, which began when that one ended. */
+	usleep(100000);
+	ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DIRTYRATE_BUS_NAME, paths[SLOW_PROCESSES / 2],
+					     "org.freedesktop.DBus.Properties", "GetAll", on_slow_reply, &s, "s",
+					     DIRTYRATE_PROCESS_INTERFACE) >= 0);
+	s.sent = true;
+	s.sent_usec = now_usec(CLOCK_MONOTONIC);
+	wait_until(bus, slow_replied, &s, "the GetAll reply");
+	printf("  a pass takes %.0f ms; GetAll sent 100 ms into one answered after %.1f ms, %u pass end(s) before it\n",
+	       pass_usec / 1000.0, (s.reply_usec - s.sent_usec) / 1000.0, s.ends_before_reply);
+	if (s.ends_before_reply > 0)
+		FAIL("the GetAll waited for the pass to end");
+
+	for (unsigned i = 0; i < SLOW_PROCESSES; i++)
+		kill_and_reap(kids[i]);
+	return 0;
+}
+
 /*
  * A stand-in for polkitd on the private bus: answers CheckAuthorization with
  * what $DR_POLKIT_ANSWER_FILE says ("yes", "no" or "challenge") and logs
@@ -605,6 +701,7 @@ int main(int argc, char *argv[]) {
 		{ "pid-reuse", test_pid_reuse },
 		{ "errors", test_errors },
 		{ "unprivileged", test_unprivileged },
+		{ "slow-pass", test_slow_pass },
 		{ "fake-polkit", run_fake_polkit },
 	};
 
@@ -617,6 +714,7 @@ int main(int argc, char *argv[]) {
 				printf("ok %s\n", tests[i].name);
 			return r;
 		}
-	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|fake-polkit\n", argv[0]);
+	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|slow-pass|fake-polkit\n",
+		argv[0]);
 	return EXIT_FAILURE;
 }
