@@ -133,6 +133,43 @@ bool has_feature(sd_bus *bus, const char *feature) {
 	return found;
 }
 
+pid_t daemon_pid(void) {
+	const char *s = getenv("DIRTYRATED_PID");
+
+	if (!s || atoi(s) <= 0)
+		FAIL("DIRTYRATED_PID is not set: run under bus-harness.py");
+	return (pid_t) atoi(s);
+}
+
+unsigned daemon_fd_count(void) {
+	char path[64];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int) daemon_pid());
+	d = opendir(path);
+	if (!d)
+		FAIL("cannot open %s: %s", path, strerror(errno));
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	return n;
+}
+
+unsigned long daemon_rss_kib(void) {
+	char path[64], line[256];
+	unsigned long v = 0;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) daemon_pid());
+	f = fopen(path, "re");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			v = strtoul(line + 6, NULL, 10);
+	return v;
+}
+
 void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what) {
 	uint64_t deadline = now_usec(CLOCK_MONOTONIC) + WAIT_TIMEOUT_USEC;
 

@@ -42,6 +42,11 @@ double get_double(sd_bus *bus, const char *path, const char *prop); /* a Process
 char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop);
 bool has_feature(sd_bus *bus, const char *feature);
 
+/* The daemon under test ($DIRTYRATED_PID): its open fds and its VmRSS in KiB. */
+pid_t daemon_pid(void);
+unsigned daemon_fd_count(void);
+unsigned long daemon_rss_kib(void);
+
 /* Runs the bus until done() holds; a timeout is a failure, not a sync point. */
 void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what);
 
