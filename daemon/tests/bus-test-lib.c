@@ -133,6 +133,15 @@ bool has_feature(sd_bus *bus, const char *feature) {
 	return found;
 }
 
+unsigned test_random(uint64_t *state, unsigned n) {
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	return (unsigned) (z % n);
+}
+
 pid_t daemon_pid(void) {
 	const char *s = getenv("DIRTYRATED_PID");
 

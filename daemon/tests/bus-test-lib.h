@@ -42,6 +42,9 @@ double get_double(sd_bus *bus, const char *path, const char *prop); /* a Process
 char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop);
 bool has_feature(sd_bus *bus, const char *feature);
 
+/* A repeatable random number below n from *state (splitmix64): fixed seeds, fixed runs. */
+unsigned test_random(uint64_t *state, unsigned n);
+
 /* The daemon under test ($DIRTYRATED_PID): its open fds and its VmRSS in KiB. */
 pid_t daemon_pid(void);
 unsigned daemon_fd_count(void);

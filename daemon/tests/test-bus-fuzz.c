@@ -43,16 +43,8 @@
 
 static uint64_t rng_state;
 
-static uint64_t rng(void) {
-	/* xorshift64*: the same sequence for the same seed, everywhere. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
-
 static unsigned pick(unsigned n) {
-	return (unsigned) (rng() % n);
+	return test_random(&rng_state, n);
 }
 
 /* ---- the processes the calls name ---- */
@@ -202,7 +194,7 @@ static int append_arg(sd_bus_message *m, char c, const struct targets *t) {
 								      UINT64_MAX }[pick(7)]);
 	case 'b': return sd_bus_message_append(m, "b", (int) pick(2));
 	case 's': return sd_bus_message_append(m, "s", some_string(t));
-	case 'i': return sd_bus_message_append(m, "i", (int32_t) rng());
+	case 'i': return sd_bus_message_append(m, "i", (int32_t) pick(UINT32_MAX) - INT32_MAX);
 	case 'd': return sd_bus_message_append(m, "d", (double[]) { NAN, -1.0, 1e308 }[pick(3)]);
 	case 'o': return sd_bus_message_append(m, "o", DIRTYRATE_MANAGER_PATH);
 	case 'v':
@@ -504,7 +496,7 @@ int main(int argc, char *argv[]) {
 		case 'u': as_uid = strtol(optarg, NULL, 10); break;
 		default: return 2;
 		}
-	rng_state = seed ? seed : 1;
+	rng_state = seed;
 	bus = bus_open();
 	bpf = has_feature(bus, "bpf-faults");
 
