@@ -248,7 +248,7 @@ static void manager_recheck_rules(struct manager *m, const struct facts_needed *
 			continue; /* the array shifted */
 		}
 		if (need->exe)
-			(void) proc_read_exe(p->procfd, &exe);
+			(void) process_read_exe(p, &exe);
 		f = (struct proc_facts) {
 			.comm = p->comm, .exe = exe, .cgroup = p->cgroup, .unit = p->unit,
 			.uid = p->uid, .resident_bytes = p->resident_bytes,

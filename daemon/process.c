@@ -24,13 +24,13 @@ static void process_close_backend(struct process *p) {
  * Opens the first backend at or after index 'from' that this kernel has and
  * this process lets us use; refusals fall back to the next one.
  */
-static int process_open_backend(struct process *p, size_t from) {
+static int process_open_backend(struct process *p, int dirfd, size_t from) {
 	struct manager *m = p->manager;
 
 	process_close_backend(p);
 	for (size_t b = manager_next_backend(m, from); b < m->n_backends; b = manager_next_backend(m, b + 1)) {
 		const struct backend_ops *ops = m->backends[b];
-		int r = ops->open(p->procfd, &p->backend_state);
+		int r = ops->open(dirfd, &p->backend_state);
 
 		if (r == 0) {
 			p->backend = b;
@@ -50,6 +50,22 @@ bool process_alive(const struct process *p) {
 	return poll(&pfd, 1, 0) == 0;
 }
 
+int process_open_dir(const struct process *p) {
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int) p->pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	/* Still running now that it is open: the directory is our process's. */
+	if (!process_alive(p)) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
 static int replace_string(char **field, const char *value) {
 	char *s = strdup(value);
 
@@ -61,11 +77,11 @@ static int replace_string(char **field, const char *value) {
 }
 
 /* comm and RSS, which the stat file carries and every pass refreshes. */
-static int process_refresh_stat(struct process *p) {
+static int process_refresh_stat(struct process *p, int dirfd) {
 	struct proc_stat st;
 	int r;
 
-	r = proc_read_stat(p->procfd, &st);
+	r = proc_read_stat(dirfd, &st);
 	if (r < 0)
 		return r;
 	r = replace_string(&p->comm, st.comm);
@@ -75,21 +91,21 @@ static int process_refresh_stat(struct process *p) {
 	return 0;
 }
 
-int process_refresh_facts(struct process *p) {
+static int process_refresh_facts_at(struct process *p, int dirfd) {
 	_cleanup_free_ char *cgroup = NULL, *unit = NULL;
 	uid_t uid;
 	int r;
 
-	r = process_refresh_stat(p);
+	r = process_refresh_stat(p, dirfd);
 	if (r < 0)
 		return r;
 
-	r = proc_read_euid(p->procfd, &uid);
+	r = proc_read_euid(dirfd, &uid);
 	if (r < 0)
 		return r;
 	p->uid = uid;
 
-	r = proc_read_cgroup(p->procfd, &cgroup);
+	r = proc_read_cgroup(dirfd, &cgroup);
 	if (r == -ENODATA)
 		cgroup = strdup("");
 	else if (r < 0)
@@ -107,11 +123,27 @@ int process_refresh_facts(struct process *p) {
 	return 0;
 }
 
-static int read_writable_ranges(struct process *p, struct mem_ranges *ret) {
+int process_refresh_facts(struct process *p) {
+	_cleanup_close_ int dirfd = process_open_dir(p);
+
+	if (dirfd < 0)
+		return dirfd;
+	return process_refresh_facts_at(p, dirfd);
+}
+
+int process_read_exe(struct process *p, char **ret) {
+	_cleanup_close_ int dirfd = process_open_dir(p);
+
+	if (dirfd < 0)
+		return dirfd;
+	return proc_read_exe(dirfd, ret);
+}
+
+static int read_writable_ranges(struct process *p, int dirfd, struct mem_ranges *ret) {
 	unsigned line = 0;
 	int r;
 
-	r = maps_read_writable(p->procfd, ret, &line);
+	r = maps_read_writable(dirfd, ret, &line);
 	if (r == -EBADMSG)
 		return log_error_errno(r, "Process %d: cannot parse /proc/%d/maps line %u: %m", (int) p->pid,
 				       (int) p->pid, line);
@@ -140,6 +172,7 @@ static uint64_t midpoint(uint64_t a, uint64_t b) {
 
 int process_pass(struct process *p) {
 	_cleanup_(mem_ranges_done) struct mem_ranges ranges = {};
+	_cleanup_close_ int dirfd = -EBADF;
 	struct manager *m = p->manager;
 	struct sample *s = &p->pending;
 	struct backend_pass_args args;
@@ -148,11 +181,14 @@ int process_pass(struct process *p) {
 
 	*s = (struct sample) {};
 	p->has_pending = false;
-	r = process_refresh_stat(p);
+	dirfd = process_open_dir(p);
+	if (dirfd < 0)
+		return dirfd;
+	r = process_refresh_stat(p, dirfd);
 	if (r < 0)
 		return r;
 
-	r = read_writable_ranges(p, &ranges);
+	r = read_writable_ranges(p, dirfd, &ranges);
 	if (r < 0)
 		return r;
 	p->scanned_bytes = ranges.total_bytes;
@@ -171,7 +207,7 @@ int process_pass(struct process *p) {
 		 * check may now say no) and start a new interval. */
 		log_debug("Process %d: address space replaced (exec); restarting its interval.", (int) p->pid);
 		process_stats_rebaseline(&p->stats);
-		r = process_open_backend(p, p->backend);
+		r = process_open_backend(p, dirfd, p->backend);
 		return r < 0 ? r : 0;
 	}
 	if (r == -ESRCH)
@@ -179,7 +215,7 @@ int process_pass(struct process *p) {
 	if (backend_error_is_refusal(r)) {
 		log_warning_errno(r, "Process %d: %s failed (%m), falling back.", (int) p->pid, p->ops->name);
 		process_stats_rebaseline(&p->stats);
-		r = process_open_backend(p, p->backend + 1);
+		r = process_open_backend(p, dirfd, p->backend + 1);
 		return r < 0 ? r : 0;
 	}
 	if (r < 0) {
@@ -237,6 +273,7 @@ void process_account(struct process *p, bool faults_ok) {
 }
 
 int process_new(struct manager *m, pid_t pid, enum track_origin origin, struct process **ret) {
+	_cleanup_close_ int dirfd = -EBADF;
 	struct process *p;
 	struct proc_stat st;
 	uint64_t boottime_now;
@@ -249,12 +286,11 @@ int process_new(struct manager *m, pid_t pid, enum track_origin origin, struct p
 		.manager = m,
 		.pid = pid,
 		.pidfd = -EBADF,
-		.procfd = -EBADF,
 		.origin = origin,
 	};
 	process_stats_init(&p->stats);
 
-	r = proc_open_pinned(pid, &p->procfd, &p->pidfd, &st);
+	r = proc_open_pinned(pid, &dirfd, &p->pidfd, &st);
 	if (r < 0)
 		goto fail;
 	if (st.flags & PF_KTHREAD_FLAG) {
@@ -271,11 +307,11 @@ int process_new(struct manager *m, pid_t pid, enum track_origin origin, struct p
 	if (r < 0)
 		goto fail;
 
-	r = process_refresh_facts(p);
+	r = process_refresh_facts_at(p, dirfd);
 	if (r < 0)
 		goto fail;
 
-	r = process_open_backend(p, m->default_backend);
+	r = process_open_backend(p, dirfd, m->default_backend);
 	if (r < 0)
 		goto fail;
 
@@ -315,7 +351,6 @@ struct process *process_free(struct process *p) {
 		(void) fault_source_untrack(p->manager->faults, p->pid);
 	sd_event_source_disable_unref(p->exit_source);
 	process_close_backend(p);
-	safe_close(p->procfd);
 	safe_close(p->pidfd);
 	free(p->comm);
 	free(p->unit);

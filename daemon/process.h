@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * One tracked process (the org.dirtyrate1.Process object): its pinned
- * identity (pidfd + /proc/PID dir fd + start time), the backend measuring
- * it, and its published numbers. All access to the process goes through
- * fds opened via the pinned /proc/PID directory, so after the PID is reused
- * they fail instead of reading the new process.
+ * identity (a pidfd and the start time), the backend measuring it, and its
+ * published numbers. Its /proc/PID directory is opened when needed and
+ * trusted only if the pidfd says the process still runs once it is open:
+ * until the process is gone its PID cannot be reused, and files opened
+ * through that directory fail afterwards instead of reading a new owner of
+ * the PID. One fd per process stays open (plus its backend's, if any).
  */
 #pragma once
 
@@ -32,7 +34,7 @@ struct process {
 	uint64_t start_ticks;		/* identity, with pid */
 	uint64_t start_boottime_usec;	/* StartTimestampBoottime: CLOCK_BOOTTIME */
 	uint64_t start_realtime_usec;	/* StartTimestamp: CLOCK_REALTIME */
-	int pidfd, procfd;
+	int pidfd;
 	sd_event_source *exit_source;	/* the manager's watch on pidfd */
 	char path[PROCESS_PATH_MAX];
 
@@ -82,6 +84,11 @@ void process_account(struct process *p, bool faults_ok);
 
 /* Rereads comm, owner, cgroup and unit (they may change at any time). */
 int process_refresh_facts(struct process *p);
+/* The target of /proc/PID/exe, for rules that match on it. */
+int process_read_exe(struct process *p, char **ret);
+
+/* /proc/PID of this process (see above), or -ESRCH once it is gone. */
+int process_open_dir(const struct process *p);
 
 /* Whether the pinned process still runs (its pidfd is not readable). */
 bool process_alive(const struct process *p);

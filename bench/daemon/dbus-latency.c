@@ -154,18 +154,6 @@ static unsigned long status_kib(pid_t pid, const char *key) {
 	return v;
 }
 
-static pid_t spawn_sleeper(void) {
-	pid_t pid = fork();
-
-	ASSERT_TRUE(pid >= 0);
-	if (pid == 0) {
-		prctl_set_pdeathsig();
-		for (;;)
-			pause();
-	}
-	return pid;
-}
-
 int main(int argc, char **argv) {
 	static const struct option options[] = {
 		{ "processes", required_argument, NULL, 'n' },
