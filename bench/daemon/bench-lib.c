@@ -50,18 +50,6 @@ pid_t workload_start(const char *bindir, ...) {
 	return pid;
 }
 
-pid_t spawn_sleeper(void) {
-	pid_t pid = fork();
-
-	ASSERT_TRUE(pid >= 0);
-	if (pid == 0) {
-		prctl_set_pdeathsig();
-		for (;;)
-			pause();
-	}
-	return pid;
-}
-
 uint64_t proc_cpu_usec(pid_t pid) {
 	_cleanup_free_ char *text = NULL;
 	struct proc_stat st;

@@ -18,9 +18,6 @@
  */
 pid_t workload_start(const char *bindir, ...);
 
-/* A child that sleeps until it is killed, and dies with the caller. */
-pid_t spawn_sleeper(void);
-
 /* utime + stime of a process (/proc/PID/stat), in microseconds. */
 uint64_t proc_cpu_usec(pid_t pid);
 

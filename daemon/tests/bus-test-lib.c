@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "bus-test-lib.h"
+#include "proc-pid.h"
 #include "tests.h"
 #include "util.h"
 
@@ -26,6 +29,32 @@ void prctl_set_pdeathsig(void) {
 void kill_and_reap(pid_t pid) {
 	kill(pid, SIGKILL);
 	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
+pid_t spawn_sleeper(void) {
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		prctl_set_pdeathsig();
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+pid_t find_kernel_thread(void) {
+	for (pid_t pid = 2; pid < 200; pid++) {
+		char path[32];
+		_cleanup_close_ int fd = -EBADF;
+		struct proc_stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && proc_read_stat(fd, &st) == 0 && (st.flags & PF_KTHREAD_FLAG))
+			return pid;
+	}
+	return 0;
 }
 
 sd_bus *bus_open(void) {

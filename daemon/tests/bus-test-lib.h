@@ -27,6 +27,10 @@ extern const size_t n_sampled_properties;
 /* Children die with the test, even if it fails half-way. */
 void prctl_set_pdeathsig(void);
 void kill_and_reap(pid_t pid);
+/* A child that sleeps until it is killed. */
+pid_t spawn_sleeper(void);
+/* A kernel thread to name in calls, or 0 (none visible, e.g. in a container). */
+pid_t find_kernel_thread(void);
 
 sd_bus *bus_open(void);
 /* Calls a Manager method; returns "Error.Name: message" (to free) or NULL on success. */

@@ -434,21 +434,6 @@ static int test_pid_reuse(void) {
 	return 0;
 }
 
-/* A kernel thread to try tracking, or 0 (e.g. inside a container). */
-static pid_t find_kernel_thread(void) {
-	for (pid_t pid = 2; pid < 200; pid++) {
-		char path[32];
-		_cleanup_close_ int fd = -EBADF;
-		struct proc_stat st;
-
-		snprintf(path, sizeof(path), "/proc/%d", (int) pid);
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && proc_read_stat(fd, &st) == 0 && (st.flags & PF_KTHREAD_FLAG))
-			return pid;
-	}
-	return 0;
-}
-
 static int test_errors(void) {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
 	const char *daemon_pid = getenv("DIRTYRATED_PID");
@@ -603,13 +588,7 @@ static int test_slow_pass(void) {
 	uint64_t pass_usec;
 
 	for (unsigned i = 0; i < SLOW_PROCESSES; i++) {
-		kids[i] = fork();
-		ASSERT_TRUE(kids[i] >= 0);
-		if (kids[i] == 0) {
-			prctl_set_pdeathsig();
-			for (;;)
-				pause();
-		}
+		kids[i] = spawn_sleeper();
 		track(bus, kids[i], paths[i]);
 	}
 	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,

@@ -57,18 +57,6 @@ struct targets {
 	volatile uint64_t *written;	/* the workload's page count (shared) */
 };
 
-static pid_t spawn_sleeper(void) {
-	pid_t pid = fork();
-
-	ASSERT_TRUE(pid >= 0);
-	if (pid == 0) {
-		prctl_set_pdeathsig();
-		for (;;)
-			pause();
-	}
-	return pid;
-}
-
 /* Writes WORKLOAD_PAGES_PER_TICK fresh pages every 10 ms: each write is a
  * first-touch fault, which faults-only counts, and publishes its count. */
 static pid_t spawn_workload(volatile uint64_t *written) {
@@ -93,20 +81,6 @@ static pid_t spawn_workload(volatile uint64_t *written) {
 		}
 	}
 	return pid;
-}
-
-static pid_t find_kernel_thread(void) {
-	for (pid_t pid = 2; pid < 200; pid++) {
-		char path[32];
-		_cleanup_close_ int fd = -EBADF;
-		struct proc_stat st;
-
-		snprintf(path, sizeof(path), "/proc/%d", (int) pid);
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && proc_read_stat(fd, &st) == 0 && (st.flags & PF_KTHREAD_FLAG))
-			return pid;
-	}
-	return 2;
 }
 
 static uint32_t read_pid_max(void) {
@@ -501,7 +475,7 @@ int main(int argc, char *argv[]) {
 	bpf = has_feature(bus, "bpf-faults");
 
 	t.daemon = daemon_pid();
-	t.kthread = find_kernel_thread();
+	t.kthread = find_kernel_thread() ?: 2;
 	t.pid_max = read_pid_max();
 	t.huge = malloc(HUGE_STRING + 1);
 	ASSERT_TRUE(t.huge);

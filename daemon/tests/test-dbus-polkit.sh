@@ -8,12 +8,7 @@ CLIENT=$4
 M=/org/dirtyrate1
 I=org.dirtyrate1.Manager
 
-export DR_POLKIT_ANSWER_FILE="$TMP/answer"
-echo no >"$DR_POLKIT_ANSWER_FILE"
-"$CLIENT" fake-polkit >"$TMP/polkit.log" &
-CHILDREN="$CHILDREN $!"
-polkit_ready() { grep -q '^ready$' "$TMP/polkit.log"; }
-wait_for "the fake polkit to own its name" polkit_ready
+start_fake_polkit "$CLIENT"
 
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 spawn_named dr-polkit-target

@@ -11,12 +11,7 @@ M=/org/dirtyrate1
 I=org.dirtyrate1.Manager
 P=/org/dirtyrate1/process
 
-export DR_POLKIT_ANSWER_FILE="$TMP/answer"
-echo no >"$DR_POLKIT_ANSWER_FILE"
-"$CLIENT" fake-polkit >"$TMP/polkit.log" &
-CHILDREN="$CHILDREN $!"
-polkit_ready() { grep -q '^ready$' "$TMP/polkit.log"; }
-wait_for "the fake polkit to own its name" polkit_ready
+start_fake_polkit "$CLIENT"
 
 [ "$(get $M $I ReadAccess)" = '"owner"' ] || fail "ReadAccess is $(get $M $I ReadAccess)"
 
