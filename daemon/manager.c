@@ -537,13 +537,25 @@ int manager_start(struct manager *m) {
 	sigaddset(&ss, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
 		return log_error_errno(errno, "Cannot block signals: %m");
-	/* A NULL handler makes sd-event exit the loop cleanly, also between
-	 * two steps of a pass. */
-	r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
-	if (r >= 0)
-		r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
-	if (r >= 0)
-		r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
+	/*
+	 * A NULL handler makes sd-event exit the loop cleanly, also between
+	 * two steps of a pass. Ahead even of the exit watches: 10 000 tracked
+	 * processes exiting at once must not hold a SIGTERM back (their
+	 * objects go with the manager anyway).
+	 */
+	for (size_t i = 0; i < 2; i++) {
+		sd_event_source *s = NULL;
+
+		r = sd_event_add_signal(m->event, &s, i == 0 ? SIGTERM : SIGINT, NULL, NULL);
+		if (r >= 0)
+			r = sd_event_source_set_priority(s, SD_EVENT_PRIORITY_IMPORTANT - 1);
+		if (r >= 0)
+			r = sd_event_source_set_floating(s, true);
+		sd_event_source_unref(s);
+		if (r < 0)
+			return log_error_errno(r, "Cannot watch signals: %m");
+	}
+	r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch signals: %m");
 

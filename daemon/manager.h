@@ -78,8 +78,8 @@ struct manager {
 };
 
 /*
- * Probes the backends of the table (best first) and loads the config.
- * ret_error: why the config is bad, if it is.
+ * Probes the backends of the table (best first) and loads the config; a
+ * bad config file is an error here (logged with FILE:LINE).
  */
 int manager_new(const char *config_path, const struct backend_ops *const *backends, size_t n_backends,
 		struct manager **ret);
