@@ -168,7 +168,7 @@ static int append_arg(sd_bus_message *m, char c, const struct targets *t) {
 								      UINT64_MAX }[pick(7)]);
 	case 'b': return sd_bus_message_append(m, "b", (int) pick(2));
 	case 's': return sd_bus_message_append(m, "s", some_string(t));
-	case 'i': return sd_bus_message_append(m, "i", (int32_t) pick(UINT32_MAX) - INT32_MAX);
+	case 'i': return sd_bus_message_append(m, "i", (int32_t) pick(1u << 20) - (1 << 19));
 	case 'd': return sd_bus_message_append(m, "d", (double[]) { NAN, -1.0, 1e308 }[pick(3)]);
 	case 'o': return sd_bus_message_append(m, "o", DIRTYRATE_MANAGER_PATH);
 	case 'v':
