@@ -66,6 +66,20 @@ struct process *manager_find_process(struct manager *m, pid_t pid) {
 	return NULL;
 }
 
+struct process *manager_first_process_from(struct manager *m, pid_t pid) {
+	size_t lo = 0, hi = m->n_processes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->processes[mid]->pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->n_processes ? m->processes[lo] : NULL;
+}
+
 struct process *manager_get_process(struct manager *m, pid_t pid) {
 	struct process *p = manager_find_process(m, pid);
 

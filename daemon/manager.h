@@ -105,6 +105,12 @@ size_t manager_next_backend(const struct manager *m, size_t from);
 /* The tracked process with this PID, also one whose exit is not handled yet. */
 struct process *manager_find_process(struct manager *m, pid_t pid);
 /*
+ * The tracked process with the lowest PID >= pid, or NULL: a walk in PID
+ * order from a cursor, which processes may join and leave between two
+ * steps (steps.h), visits each process there throughout once.
+ */
+struct process *manager_first_process_from(struct manager *m, pid_t pid);
+/*
  * The tracked process with this PID if it still runs. A process that has
  * exited but whose exit is not handled yet counts as gone; this is the only
  * liveness check, and it changes nothing, so read paths may use it.

@@ -3,30 +3,14 @@
 #include "sampler.h"
 #include "util.h"
 
-/* The first tracked process with a PID >= pid, or NULL. */
-static struct process *first_at_or_after(struct manager *m, pid_t pid) {
-	size_t lo = 0, hi = m->n_processes;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->processes[mid]->pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->n_processes ? m->processes[lo] : NULL;
-}
-
 static void sampler_finish(struct manager *m) {
 	struct sampler *s = &m->sampler;
 
 	s->running = false;
-	s->steps++;
+	s->n_steps++;
 	s->last_duration_usec = s->busy_usec;
 	s->last_end_realtime_usec = now_usec(CLOCK_REALTIME);
-	if (s->step)
-		(void) sd_event_source_set_enabled(s->step, SD_EVENT_OFF);
+	steps_cancel(&s->steps);
 	if (s->overdue && s->timer) {
 		/* The interval ended during the pass: the next begins now. */
 		s->overdue = false;
@@ -34,7 +18,7 @@ static void sampler_finish(struct manager *m) {
 		    sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT) < 0)
 			log_error("Cannot schedule the next sample pass.");
 	}
-	log_debug("Pass over %zu processes: %u steps, %" PRIu64 " us sampling in %" PRIu64 " us.", m->n_processes, s->steps,
+	log_debug("Pass over %zu processes: %u steps, %" PRIu64 " us sampling in %" PRIu64 " us.", m->n_processes, s->n_steps,
 		  s->busy_usec, now_usec(CLOCK_MONOTONIC) - s->begin_usec);
 	manager_emit_changed(m, MANAGER_CHANGED_LAST_SAMPLE);
 }
@@ -87,7 +71,7 @@ int sampler_step(struct manager *m, uint64_t budget_usec) {
 	if (!s->running)
 		return 1;
 	do {
-		struct process *p = first_at_or_after(m, s->cursor);
+		struct process *p = manager_first_process_from(m, s->cursor);
 
 		if (!p) {
 			if (s->accounting) {
@@ -105,7 +89,7 @@ int sampler_step(struct manager *m, uint64_t budget_usec) {
 	} while (now - begin < budget_usec);
 
 	s->busy_usec += now - begin;
-	s->steps++;
+	s->n_steps++;
 	return 0;
 }
 
@@ -116,7 +100,7 @@ void sampler_begin(struct manager *m) {
 		return;
 	*s = (struct sampler) {
 		.timer = s->timer,
-		.step = s->step,
+		.steps = s->steps,
 		.running = true,
 		.begin_usec = now_usec(CLOCK_MONOTONIC),
 		.last_duration_usec = s->last_duration_usec,
@@ -128,23 +112,6 @@ void sampler_run_pass(struct manager *m) {
 	sampler_begin(m);
 	while (sampler_step(m, UINT64_MAX) == 0)
 		;
-}
-
-/* The next step is due now; see sampler_start() for why a timer. */
-static int schedule_step(struct manager *m) {
-	int r = sd_event_source_set_time(m->sampler.step, now_usec(CLOCK_MONOTONIC));
-
-	if (r >= 0)
-		r = sd_event_source_set_enabled(m->sampler.step, SD_EVENT_ONESHOT);
-	return r;
-}
-
-static int on_step(sd_event_source *source, uint64_t usec, void *userdata) {
-	struct manager *m = userdata;
-
-	if (sampler_step(m, SAMPLER_STEP_BUDGET_USEC) == 0 && schedule_step(m) < 0)
-		log_error("Cannot schedule the rest of the sample pass.");
-	return 0;
 }
 
 static int arm_timer(struct manager *m) {
@@ -173,7 +140,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 		return 0;
 	}
 	sampler_begin(m);
-	r = schedule_step(m);
+	r = steps_schedule(&s->steps);
 	if (r < 0)
 		return log_error_errno(r, "Cannot schedule the sample pass: %m");
 	return arm_timer(m);
@@ -190,25 +157,15 @@ int sampler_start(struct manager *m) {
 	r = arm_timer(m);
 	if (r < 0)
 		return r;
-	/*
-	 * A step is a timer due at once, at the bus's priority. sd-event
-	 * dispatches one source per iteration, the longest pending first among
-	 * equals: a call that arrived during a step goes before the next step,
-	 * and under a stream of calls steps and calls take turns, so neither
-	 * starves the other. (A defer source would stay pending, the oldest,
-	 * and run every step back to back.)
-	 */
-	r = sd_event_add_time(m->event, &s->step, CLOCK_MONOTONIC, 0, 1, on_step, m);
-	if (r < 0)
-		return r;
-	return sd_event_source_set_enabled(s->step, SD_EVENT_OFF);
+	/* The pass runs in steps (steps.h). */
+	return steps_add(&s->steps, m, sampler_step, "sample pass");
 }
 
 void sampler_stop(struct manager *m) {
 	struct sampler *s = &m->sampler;
 
 	s->timer = sd_event_source_disable_unref(s->timer);
-	s->step = sd_event_source_disable_unref(s->step);
+	steps_remove(&s->steps);
 	s->running = false;
 }
 

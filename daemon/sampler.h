@@ -2,7 +2,7 @@
 /*
  * The sample pass over all tracked processes, sliced so that it never
  * blocks the event loop for long: every SampleIntervalUSec a pass begins,
- * and it runs in steps of at most SAMPLER_STEP_BUDGET_USEC, with the bus
+ * and it runs in steps (steps.h) of at most STEP_BUDGET_USEC, with the bus
  * (and everything else on the loop) served in between. A pass has two
  * phases, each walking the processes in PID order from a cursor, so that
  * processes may come and go between steps:
@@ -22,14 +22,13 @@
 
 #include <systemd/sd-event.h>
 
-struct manager;
+#include "steps.h"
 
-/* Long enough for a few dozen processes, short next to a bus round trip's tail. */
-#define SAMPLER_STEP_BUDGET_USEC UINT64_C(2000)
+struct manager;
 
 struct sampler {
 	sd_event_source *timer;		/* begins the next pass */
-	sd_event_source *step;		/* continues the pass in progress (a timer due at once) */
+	struct steps steps;		/* continue the pass in progress */
 	bool running, accounting;	/* a pass is in progress; in its phase 2 */
 	bool overdue;			/* the timer fired during it: the next begins at its end */
 	pid_t cursor;			/* the next process to visit has a PID >= cursor */
@@ -40,7 +39,7 @@ struct sampler {
 	/* The last finished pass (LastSampleDurationUSec, LastSampleTimestamp). */
 	uint64_t last_duration_usec;	/* time spent in its steps, not the bus calls between */
 	uint64_t last_end_realtime_usec;
-	unsigned steps;			/* of the pass in progress, or the last one */
+	unsigned n_steps;		/* of the pass in progress, or the last one */
 };
 
 /* Adds the timer (first pass one interval from now) and the step source. */
