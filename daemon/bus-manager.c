@@ -227,14 +227,24 @@ static int method_untrack_process(sd_bus_message *msg, void *userdata, sd_bus_er
 }
 
 static int reload_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	struct manager_bus *b = userdata;
 	_cleanup_free_ char *why = NULL;
+	sd_bus_message **a;
 	int r;
 
-	r = manager_reload(manager_of(userdata), &why);
+	r = manager_reload(b->manager, &why);
 	if (r < 0)
 		return sd_bus_error_setf(error, DIRTYRATE_ERROR_BAD_CONFIG,
 					 "%s; the previous configuration stays in effect.", why ?: strerror(-r));
-	return sd_bus_reply_method_return(msg, NULL);
+	if (!b->manager->reload_pending)
+		return sd_bus_reply_method_return(msg, NULL);
+	/* The reply waits for the rescan, as the config's rules are part of the reload. */
+	a = reallocarray(b->reloads, b->n_reloads + 1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	b->reloads = a;
+	b->reloads[b->n_reloads++] = sd_bus_message_ref(msg);
+	return 1;
 }
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -328,6 +338,18 @@ static void on_process_backend_changed(struct process *p, void *userdata) {
 	(void) bus_process_emit_backend_changed(userdata, p);
 }
 
+static void on_reload_finished(struct manager *m, void *userdata) {
+	struct manager_bus *b = userdata;
+
+	for (size_t i = 0; i < b->n_reloads; i++) {
+		(void) sd_bus_reply_method_return(b->reloads[i], NULL);
+		sd_bus_message_unref(b->reloads[i]);
+	}
+	free(b->reloads);
+	b->reloads = NULL;
+	b->n_reloads = 0;
+}
+
 static void on_manager_changed(struct manager *m, unsigned changes, void *userdata) {
 	static const struct {
 		unsigned change;
@@ -358,6 +380,7 @@ static const struct manager_events bus_events = {
 	.process_sampled = on_process_sampled,
 	.process_backend_changed = on_process_backend_changed,
 	.manager_changed = on_manager_changed,
+	.reload_finished = on_reload_finished,
 };
 
 /* ---- the connection ---- */
@@ -469,6 +492,10 @@ struct manager_bus *bus_manager_free(struct manager_bus *b) {
 		return NULL;
 	if (b->manager->events_userdata == b)
 		manager_set_events(b->manager, NULL, NULL);
+	/* Exiting during a reload's rescan: those callers get no reply. */
+	for (size_t i = 0; i < b->n_reloads; i++)
+		sd_bus_message_unref(b->reloads[i]);
+	free(b->reloads);
 	sd_bus_flush_close_unref(b->bus);
 	free(b);
 	return NULL;

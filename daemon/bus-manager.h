@@ -15,6 +15,9 @@ struct sd_bus;
 struct manager_bus {
 	struct manager *manager;
 	struct sd_bus *bus;
+	/* Reload() calls whose rescan runs: answered when it ends. */
+	struct sd_bus_message **reloads;
+	size_t n_reloads;
 };
 
 /*

@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "manager.h"
-#include "parse-util.h"
-#include "proc-pid.h"
-#include "rules.h"
 #include "util.h"
 
 void manager_set_events(struct manager *m, const struct manager_events *events, void *userdata) {
@@ -112,13 +107,6 @@ static void manager_remove(struct manager *m, struct process *p) {
 		}
 }
 
-static bool manager_is_untracked(struct manager *m, pid_t pid, uint64_t start_ticks) {
-	for (size_t i = 0; i < m->n_untracked; i++)
-		if (m->untracked[i].pid == pid && m->untracked[i].start_ticks == start_ticks)
-			return true;
-	return false;
-}
-
 static void manager_forget_untracked(struct manager *m, pid_t pid) {
 	for (size_t i = 0; i < m->n_untracked; i++)
 		if (m->untracked[i].pid == pid) {
@@ -205,164 +193,6 @@ int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct
 	return 1;
 }
 
-struct scan_candidate {
-	pid_t pid;
-	struct proc_stat stat;
-	uid_t uid;
-	char *exe, *cgroup, *unit;
-};
-
-static void scan_candidate_done(struct scan_candidate *c) {
-	free(c->exe);
-	free(c->cgroup);
-	free(c->unit);
-}
-
-/* Reads only what the rules look at; -ESRCH and -EACCES just skip a process. */
-static int scan_read_facts(int procfd, const struct facts_needed *need, struct scan_candidate *c) {
-	int r;
-
-	r = proc_read_stat(procfd, &c->stat);
-	if (r < 0)
-		return r;
-	if (c->stat.flags & PF_KTHREAD_FLAG)
-		return -EOPNOTSUPP;
-	r = proc_read_euid(procfd, &c->uid);
-	if (r < 0)
-		return r;
-	if (need->exe) {
-		r = proc_read_exe(procfd, &c->exe);
-		if (r < 0 && r != -ENOENT && r != -EACCES)
-			return r;
-	}
-	if (need->cgroup) {
-		r = proc_read_cgroup(procfd, &c->cgroup);
-		if (r >= 0)
-			r = cgroup_path_get_unit(c->cgroup, &c->unit);
-		if (r < 0 && r != -ENODATA)
-			return r;
-	}
-	return 0;
-}
-
-/* Rule-tracked processes that no longer match (or are gone) are untracked. */
-static void manager_recheck_rules(struct manager *m, const struct facts_needed *need) {
-	for (size_t i = 0; i < m->n_processes;) {
-		struct process *p = m->processes[i];
-		_cleanup_free_ char *exe = NULL;
-		struct proc_facts f;
-
-		if (p->origin != TRACK_ORIGIN_RULE) {
-			(void) process_refresh_facts(p);
-			i++;
-			continue;
-		}
-		if (process_refresh_facts(p) == -ESRCH) {
-			manager_untrack(m, p, false, "gone");
-			continue; /* the array shifted */
-		}
-		if (need->exe)
-			(void) process_read_exe(p, &exe);
-		f = (struct proc_facts) {
-			.comm = p->comm, .exe = exe, .cgroup = p->cgroup, .unit = p->unit,
-			.uid = p->uid, .resident_bytes = p->resident_bytes,
-		};
-		if (!rules_match(&m->config, &f, NULL)) {
-			manager_untrack(m, p, false, "no [Track] rule matches any more");
-			continue;
-		}
-		i++;
-	}
-}
-
-/* Forgets untracked identities whose process is gone. */
-static void manager_prune_untracked(struct manager *m) {
-	for (size_t i = 0; i < m->n_untracked;) {
-		char path[32];
-		_cleanup_close_ int fd = -EBADF;
-		struct proc_stat st;
-
-		snprintf(path, sizeof(path), "/proc/%d", (int) m->untracked[i].pid);
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && proc_read_stat(fd, &st) >= 0 && st.start_ticks == m->untracked[i].start_ticks) {
-			i++;
-			continue;
-		}
-		m->untracked[i] = m->untracked[--m->n_untracked];
-	}
-}
-
-void manager_rescan(struct manager *m) {
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct facts_needed need;
-	struct dirent *de;
-	pid_t self = getpid();
-
-	rules_facts_needed(&m->config, &need);
-	manager_recheck_rules(m, &need);
-	if (m->config.n_rules == 0)
-		return;
-
-	d = opendir("/proc");
-	if (!d) {
-		log_error_errno(errno, "Cannot open /proc for a rescan: %m");
-		return;
-	}
-
-	while ((de = readdir(d))) {
-		_cleanup_(scan_candidate_done) struct scan_candidate c = {};
-		_cleanup_close_ int procfd = -EBADF;
-		struct process *p;
-		struct proc_facts f;
-		uint32_t pid;
-		unsigned line;
-		int r;
-
-		if (safe_atou32(de->d_name, &pid) < 0 || pid == 0 || pid > INT32_MAX || (pid_t) pid == self)
-			continue;
-		p = manager_find_process(m, (pid_t) pid);
-
-		procfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (procfd < 0)
-			continue;
-		c.pid = (pid_t) pid;
-		if (scan_read_facts(procfd, &need, &c) < 0)
-			continue;
-		if (p && p->start_ticks == c.stat.start_ticks)
-			continue; /* already tracked */
-		if (manager_is_untracked(m, c.pid, c.stat.start_ticks))
-			continue;
-
-		f = (struct proc_facts) {
-			.comm = c.stat.comm, .exe = c.exe, .cgroup = c.cgroup, .unit = c.unit,
-			.uid = c.uid, .resident_bytes = c.stat.rss_pages * m->page_size,
-		};
-		if (!rules_match(&m->config, &f, &line))
-			continue;
-
-		if (p) /* same PID, other start time: the tracked one is gone */
-			manager_untrack(m, p, false, "PID reused by another process");
-
-		log_debug("Process %d (%s) matches the [Track] rule at line %u.", (int) pid, c.stat.comm, line);
-		r = manager_track(m, c.pid, TRACK_ORIGIN_RULE, NULL);
-		if (r < 0 && r != -ESRCH)
-			log_warning_errno(r, "Cannot track process %d (%s): %m", (int) pid, c.stat.comm);
-	}
-
-	manager_prune_untracked(m);
-}
-
-static int on_rescan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-	struct manager *m = userdata;
-	int r;
-
-	manager_rescan(m);
-	r = sd_event_source_set_time_relative(s, m->config.rescan_interval_usec);
-	if (r < 0)
-		return r;
-	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-}
-
 /* The configured backend if this kernel has it, else the next available after it. */
 static size_t manager_pick_default_backend(struct manager *m) {
 	size_t from = 0, b;
@@ -395,10 +225,6 @@ static void manager_apply_config(struct manager *m, struct config *c) {
 	if (old_interval != m->sample_interval_usec) {
 		(void) sampler_rearm(m);
 		changes |= MANAGER_CHANGED_SAMPLE_INTERVAL;
-	}
-	if (m->rescan_timer) {
-		(void) sd_event_source_set_time_relative(m->rescan_timer, m->config.rescan_interval_usec);
-		(void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_ONESHOT);
 	}
 	if (old_backend != m->default_backend)
 		changes |= MANAGER_CHANGED_BACKEND;
@@ -439,11 +265,27 @@ int manager_reload(struct manager *m, char **ret_error) {
 		log_error("Keeping the previous configuration.");
 		if (ret_error)
 			*ret_error = TAKE_PTR(error);
-	} else
-		manager_rescan(m);
+		/* An earlier reload whose rescan still runs says READY=1 when it ends. */
+		if (!m->reload_pending)
+			(void) sd_notify(false, "READY=1");
+		return r;
+	}
+	/* The new rules apply in a rescan, which starts over if one is running. */
+	m->reload_pending = true;
+	if (m->rescan.steps.source)
+		rescan_begin(m);
+	else
+		rescan_run(m); /* no event loop (tests): at once */
+	return 0;
+}
+
+void manager_rescan_finished(struct manager *m) {
+	if (!m->reload_pending)
+		return;
+	m->reload_pending = false;
 	(void) sd_notify(false, "READY=1");
 	manager_notify_status(m);
-	return r;
+	EMIT(m, reload_finished, m);
 }
 
 int manager_set_sample_interval(struct manager *m, uint64_t usec) {
@@ -575,7 +417,7 @@ int manager_start(struct manager *m) {
 
 	r = sampler_start(m);
 	if (r >= 0)
-		r = sd_event_add_time_relative(m->event, &m->rescan_timer, CLOCK_MONOTONIC, 0, 0, on_rescan_timer, m);
+		r = rescan_start(m);
 	if (r < 0)
 		return log_error_errno(r, "Cannot add timers: %m");
 	return 0;
@@ -593,7 +435,7 @@ struct manager *manager_free(struct manager *m) {
 	free(m->processes);
 	free(m->untracked);
 	sampler_stop(m);
-	sd_event_source_disable_unref(m->rescan_timer);
+	rescan_stop(m);
 	fault_source_free(m->faults);
 	sd_event_unref(m->event);
 	config_done(&m->config);

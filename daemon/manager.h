@@ -18,6 +18,7 @@
 #include "config.h"
 #include "fault-source.h"
 #include "process.h"
+#include "rescan.h"
 #include "sampler.h"
 
 /* A process the operator untracked: rules must not pick it up again. */
@@ -46,6 +47,8 @@ struct manager_events {
 	void (*process_sampled)(struct process *p, void *userdata);
 	void (*process_backend_changed)(struct process *p, void *userdata);
 	void (*manager_changed)(struct manager *m, unsigned changes, void *userdata);
+	/* The rescan of a successful manager_reload() ended: the reload is done. */
+	void (*reload_finished)(struct manager *m, void *userdata);
 };
 
 struct manager {
@@ -70,8 +73,9 @@ struct manager {
 	struct identity *untracked;
 	size_t n_untracked;
 
-	sd_event_source *rescan_timer;
+	struct rescan rescan;
 	struct sampler sampler;
+	bool reload_pending;		/* a reload's rescan runs (READY=1 and reload_finished when it ends) */
 
 	const struct manager_events *events;
 	void *events_userdata;
@@ -94,7 +98,13 @@ int manager_run(struct manager *m);
 
 void manager_set_events(struct manager *m, const struct manager_events *events, void *userdata);
 
-/* Rereads the config file; on failure the old one stays and *ret_error says why. */
+/*
+ * Rereads the config file; on failure the old one stays and *ret_error
+ * says why. On success the new rules apply in a rescan that begins now
+ * (one in progress starts over): the reload is done when it ends, with
+ * READY=1 and the reload_finished event (before this returns if there is
+ * no event loop). Until then m->reload_pending is set.
+ */
 int manager_reload(struct manager *m, char **ret_error);
 /* -ERANGE outside SAMPLE_INTERVAL_MIN_USEC..SAMPLE_INTERVAL_MAX_USEC. */
 int manager_set_sample_interval(struct manager *m, uint64_t usec);
@@ -121,8 +131,8 @@ int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct
 /* by_operator: remember it so rules do not track it again. */
 void manager_untrack(struct manager *m, struct process *p, bool by_operator, const char *why);
 
-/* Matches every process against the [Track] rules now. */
-void manager_rescan(struct manager *m);
+/* The rescan ended (rescan.c): finishes a reload that waits for it. */
+void manager_rescan_finished(struct manager *m);
 
 /* Events, for the core's own files. */
 void manager_emit_sampled(struct manager *m, struct process *p);

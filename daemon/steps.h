@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Long work in short steps, with the event loop served in between: the
- * sample pass (sampler.c). A job is a
+ * sample pass (sampler.c) and the [Track] rescan (rescan.c). A job is a
  * step function that does at most about STEP_BUDGET_USEC of work from
  * where the previous step left off and says whether the job is done; the
  * job's struct steps runs it, one step per event-loop iteration, until it
@@ -33,7 +33,7 @@ struct steps {
 	sd_event_source *source;	/* a timer due at once while the job runs; NULL without a loop */
 	step_fn_t step;
 	struct manager *manager;
-	const char *what;		/* for the log: "sample pass" */
+	const char *what;		/* for the log: "sample pass", "rescan" */
 };
 
 /* Adds the (disabled) step source of a job. */

@@ -4,7 +4,7 @@
  * bus-harness.py on a private bus; DBUS_SYSTEM_BUS_ADDRESS points at it).
  *
  *   test-bus-client track-child | object-manager | coalescing | pid-reuse |
- *                   errors | unprivileged | slow-pass | fake-polkit
+ *                   errors | unprivileged | slow-pass | slow-rescan | fake-polkit
  *
  * Waits are for signals or replies, bounded by a generous timeout that only
  * turns a hang into a failure.
@@ -618,6 +618,230 @@ static int test_slow_pass(void) {
 }
 
 /*
+ * ---- slow-rescan: against tests/dirtyrated-slow.c, whose pass takes 20 ms
+ * per process; tracking a process takes its baseline pass, so a rescan
+ * that tracks RESCAN_PROCESSES lasts seconds ----
+ */
+
+#define RESCAN_PROCESSES 100
+#define RESCAN_COMM "dr-slow-rescan"
+
+struct slow_rescan {
+	unsigned added, removed;	/* InterfacesAdded, InterfacesRemoved seen */
+	bool get_sent, get_replied, reload_replied;
+	bool reload2_sent, reload2_replied;	/* a second Reload() during the rescan */
+	unsigned added_at_reload2;
+	uint32_t tracked_in_get;	/* TrackedProcesses as the Get answered it */
+	unsigned added_at_get, added_at_reload;	/* InterfacesAdded seen when each reply came */
+	uint64_t first_added_usec, get_reply_usec, reload_reply_usec;
+	char *reload_error, *reload2_error;
+};
+
+static int on_rescan_get_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+
+	ASSERT_TRUE(!sd_bus_message_is_method_error(m, NULL));
+	ASSERT_TRUE(sd_bus_message_read(m, "v", "u", &s->tracked_in_get) > 0);
+	s->get_replied = true;
+	s->added_at_get = s->added;
+	s->get_reply_usec = now_usec(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static int on_rescan_reload2_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e && asprintf(&s->reload2_error, "%s: %s", e->name, e->message ?: "") < 0)
+		abort();
+	s->reload2_replied = true;
+	s->added_at_reload2 = s->added;
+	return 0;
+}
+
+static int on_rescan_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	((struct slow_rescan *) userdata)->removed++;
+	return 0;
+}
+
+static int on_rescan_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+
+	if (++s->added == RESCAN_PROCESSES / 2) {
+		/* Halfway: Reload() again, same rules. The rescan starts over and must not track anything twice. */
+		ASSERT_TRUE(sd_bus_call_method_async(sd_bus_message_get_bus(m), NULL, DIRTYRATE_BUS_NAME,
+						     DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Reload",
+						     on_rescan_reload2_reply, s, NULL) >= 0);
+		s->reload2_sent = true;
+	}
+	if (s->added > 1)
+		return 0;
+	/* The rescan has begun: ask how far it got. */
+	s->first_added_usec = now_usec(CLOCK_MONOTONIC);
+	ASSERT_TRUE(sd_bus_call_method_async(sd_bus_message_get_bus(m), NULL, DIRTYRATE_BUS_NAME,
+					     DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
+					     on_rescan_get_reply, s, "ss", DIRTYRATE_MANAGER_INTERFACE,
+					     "TrackedProcesses") >= 0);
+	s->get_sent = true;
+	return 0;
+}
+
+static int on_rescan_reload_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e && asprintf(&s->reload_error, "%s: %s", e->name, e->message ?: "") < 0)
+		abort();
+	s->reload_replied = true;
+	s->added_at_reload = s->added;
+	s->reload_reply_usec = now_usec(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static bool rescan_replied(void *userdata) {
+	struct slow_rescan *s = userdata;
+
+	return s->reload_replied && (!s->get_sent || s->get_replied) && (!s->reload2_sent || s->reload2_replied);
+}
+
+/* A child named RESCAN_COMM, returned once it has that name (a Comm= rule must see it). */
+static pid_t spawn_named_sleeper(void) {
+	pid_t pid = fork();
+	char path[64];
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		prctl_set_pdeathsig();
+		prctl(PR_SET_NAME, RESCAN_COMM);
+		for (;;)
+			pause();
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+	for (int i = 0; i < 5000; i++) {
+		char name[32] = "";
+		_cleanup_fclose_ FILE *f = fopen(path, "re");
+
+		if (f && fgets(name, sizeof(name), f) && strncmp(name, RESCAN_COMM "\n", sizeof(RESCAN_COMM)) == 0)
+			return pid;
+		usleep(1000);
+	}
+	FAIL("child %d never took the name " RESCAN_COMM, (int) pid);
+}
+
+/*
+ * In the daemon's sd_notify messages ($DIRTYRATED_NOTIFY_LOG, in order):
+ * the WATCHDOG=1 between the last RELOADING=1 and the READY=1 after it, or
+ * -1 while that READY=1 has not arrived.
+ */
+static int watchdogs_during_reload(void) {
+	const char *path = getenv("DIRTYRATED_NOTIFY_LOG");
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[256];
+	int n = -1;
+
+	ASSERT_TRUE(path);
+	f = fopen(path, "re");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (streq(line, "RELOADING=1"))
+			n = 0;
+		else if (n >= 0 && streq(line, "WATCHDOG=1"))
+			n++;
+		else if (n >= 0 && streq(line, "READY=1"))
+			return n;
+	}
+	return -1;
+}
+
+/*
+ * A Reload() whose rescan tracks RESCAN_PROCESSES at 20 ms each. A Get sent
+ * as soon as the first of them shows up (InterfacesAdded) must be answered
+ * while the rescan still runs: TrackedProcesses below RESCAN_PROCESSES, and
+ * before the Reload's reply, which comes once the rescan has tracked them
+ * all. A second Reload() sent halfway starts the rescan over: both are
+ * answered once it has tracked them all, and no process is added twice or
+ * removed. The daemon runs with WATCHDOG_USEC set (200 ms in the meson test)
+ * and must keep sending WATCHDOG=1 between the reload's RELOADING=1 and
+ * READY=1.
+ * Orders of events only: no bound on how long anything takes.
+ */
+static int test_slow_rescan(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	const char *config = getenv("DIRTYRATED_CONFIG");
+	pid_t kids[RESCAN_PROCESSES];
+	struct slow_rescan s = {};
+	uint64_t sent_usec, deadline;
+	_cleanup_fclose_ FILE *f = NULL;
+	int pings;
+	const char *failure = NULL;
+
+	ASSERT_TRUE(config);
+	for (unsigned i = 0; i < RESCAN_PROCESSES; i++)
+		kids[i] = spawn_named_sleeper();
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), 0);
+
+	f = fopen(config, "we");
+	ASSERT_TRUE(f);
+	fputs("[Daemon]\nSampleIntervalSec=1h\nRescanIntervalSec=1h\n[Track]\nComm=" RESCAN_COMM "\n", f);
+	ASSERT_EQ(fclose(TAKE_PTR(f)), 0);
+
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					"org.freedesktop.DBus.ObjectManager", "InterfacesAdded", on_rescan_added,
+					&s) >= 0);
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved", on_rescan_removed,
+					&s) >= 0);
+	ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					     DIRTYRATE_MANAGER_INTERFACE, "Reload", on_rescan_reload_reply, &s,
+					     NULL) >= 0);
+	sent_usec = now_usec(CLOCK_MONOTONIC);
+	wait_until(bus, rescan_replied, &s, "the replies to Reload and to the Get");
+	if (s.reload_error)
+		FAIL("Reload failed: %s", s.reload_error);
+	if (s.reload2_error)
+		FAIL("the second Reload failed: %s", s.reload2_error);
+	ASSERT_TRUE(s.get_sent);
+	ASSERT_TRUE(s.reload2_sent);
+
+	printf("  Reload answered after %.0f ms, with %u of %u InterfacesAdded seen;\n"
+	       "  a Get sent at the first (%.0f ms) answered %.1f ms later: TrackedProcesses %u, %u InterfacesAdded seen\n",
+	       (s.reload_reply_usec - sent_usec) / 1000.0, s.added_at_reload, RESCAN_PROCESSES,
+	       (s.first_added_usec - sent_usec) / 1000.0, (s.get_reply_usec - s.first_added_usec) / 1000.0,
+	       s.tracked_in_get, s.added_at_get);
+	/* READY=1 goes out before the reply; the harness logs it in its own time. */
+	deadline = now_usec(CLOCK_MONOTONIC) + WAIT_TIMEOUT_USEC;
+	while ((pings = watchdogs_during_reload()) < 0 && now_usec(CLOCK_MONOTONIC) < deadline)
+		usleep(10000);
+	printf("  WATCHDOG=1 between the reload's RELOADING=1 and READY=1: %d\n", pings);
+
+	if (s.tracked_in_get >= RESCAN_PROCESSES || s.get_reply_usec > s.reload_reply_usec)
+		failure = "the Get waited for the rescan to end";
+	else if (pings <= 0)
+		failure = pings < 0 ? "no READY=1 after the reload's RELOADING=1" : "no WATCHDOG=1 during the rescan";
+	if (failure)
+		FAIL("%s", failure);
+
+	/* Every matching process tracked, by the time each Reload answered; none twice, none dropped. */
+	printf("  a second Reload sent at %u InterfacesAdded answered at %u; InterfacesRemoved %u\n",
+	       RESCAN_PROCESSES / 2, s.added_at_reload2, s.removed);
+	ASSERT_EQ(s.added_at_reload, RESCAN_PROCESSES);
+	ASSERT_EQ(s.added_at_reload2, RESCAN_PROCESSES);
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"),
+		  RESCAN_PROCESSES);
+	for (unsigned i = 0; i < RESCAN_PROCESSES; i++)
+		expect_ok(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) kids[i]), "GetProcess");
+	ASSERT_EQ(s.added, RESCAN_PROCESSES);
+	ASSERT_EQ(s.removed, 0);
+	free(s.reload_error);
+	free(s.reload2_error);
+
+	for (unsigned i = 0; i < RESCAN_PROCESSES; i++)
+		kill_and_reap(kids[i]);
+	return 0;
+}
+
+/*
  * A stand-in for polkitd on the private bus: answers CheckAuthorization with
  * what $DR_POLKIT_ANSWER_FILE says ("yes", "no" or "challenge") and logs
  * "ACTION SUBJECT-KIND FLAGS" per request to stdout.
@@ -681,6 +905,7 @@ int main(int argc, char *argv[]) {
 		{ "errors", test_errors },
 		{ "unprivileged", test_unprivileged },
 		{ "slow-pass", test_slow_pass },
+		{ "slow-rescan", test_slow_rescan },
 		{ "fake-polkit", run_fake_polkit },
 	};
 
@@ -693,7 +918,7 @@ int main(int argc, char *argv[]) {
 				printf("ok %s\n", tests[i].name);
 			return r;
 		}
-	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|slow-pass|fake-polkit\n",
+	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|slow-pass|slow-rescan|fake-polkit\n",
 		argv[0]);
 	return EXIT_FAILURE;
 }

@@ -3,7 +3,8 @@
  * The sampler (manager.c, process.c, sampler.c) with fake backends, a fake
  * clock and a fake fault source, on real child processes: fallback along
  * the backend table, exec, a process that is gone, PID reuse found by a
- * rescan, a foreign clear, and where a pass is placed in time.
+ * rescan, a foreign clear, where a pass is placed in time, and the
+ * sliced pass and rescan (with a reload during the rescan).
  */
 #include <math.h>
 #include <signal.h>
@@ -96,11 +97,15 @@ static void on_removed(struct process *p, void *u) { log_event("removed", p); }
 static void on_sampled(struct process *p, void *u) { log_event("sampled", p); }
 static void on_backend_changed(struct process *p, void *u) { log_event("backend", p); }
 
+static unsigned reloads_finished;
+static void on_reload_finished(struct manager *m, void *u) { reloads_finished++; }
+
 static const struct manager_events test_events = {
 	.process_added = on_added,
 	.process_removed = on_removed,
 	.process_sampled = on_sampled,
 	.process_backend_changed = on_backend_changed,
+	.reload_finished = on_reload_finished,
 };
 
 /* ---- set-up ---- */
@@ -157,6 +162,7 @@ static struct manager *new_manager(const char *config_text) {
 	m->faults = fake_fault_source_new(true, true);
 	manager_set_events(m, &test_events, NULL);
 	events.text[0] = 0;
+	reloads_finished = 0;
 	return m;
 }
 
@@ -303,7 +309,7 @@ TEST(test_pid_reuse_by_rescan) {
 	pid_t child = spawn_child("dr-reuse");
 	struct process *old, *p;
 
-	manager_rescan(m);
+	rescan_run(m);
 	ASSERT_EQ(m->n_processes, 1);
 	old = m->processes[0];
 	ASSERT_EQ(old->pid, child);
@@ -320,7 +326,7 @@ TEST(test_pid_reuse_by_rescan) {
 	 */
 	old->start_ticks += 1;
 	events.text[0] = 0;
-	manager_rescan(m);
+	rescan_run(m);
 	ASSERT_STREQ(events.text, "removed:fake-0 added:fake-0");
 	ASSERT_EQ(m->n_processes, 1);
 	p = m->processes[0];
@@ -411,6 +417,159 @@ TEST(test_sliced_pass) {
 		reap(children[i]);
 }
 
+/* The config file a reload reads (new_manager() removed the first one). */
+static void write_config(struct manager *m, const char *text) {
+	FILE *f = fopen(m->config_path, "we");
+
+	ASSERT_TRUE(f);
+	ASSERT_EQ(fputs(text, f) >= 0, 1);
+	ASSERT_EQ(fclose(f), 0);
+}
+
+static void sort_pids(pid_t *pids, size_t n) {
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+			pid_t t = pids[j];
+
+			pids[j] = pids[j - 1];
+			pids[j - 1] = t;
+		}
+}
+
+static unsigned count_words(const char *text, const char *word) {
+	unsigned n = 0;
+
+	for (const char *t = text; (t = strstr(t, word)); t += strlen(word))
+		n++;
+	return n;
+}
+
+/*
+ * A rescan sliced one entry per step, with the world changing between
+ * steps: a matching process the API tracked meanwhile is not tracked
+ * again, one that exits before the scan reaches it is not tracked, one
+ * the operator untracked is not picked up again, and each of the others
+ * is tracked exactly once.
+ */
+TEST(test_sliced_rescan) {
+	struct manager *m = new_manager("[Daemon]\nSampleIntervalSec=1s\n[Track]\nComm=dr-rescan\n");
+	pid_t kids[5];
+	unsigned steps = 0;
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(kids); i++)
+		kids[i] = spawn_child("dr-rescan");
+	sort_pids(kids, ELEMENTSOF(kids));
+
+	rescan_begin(m);
+	/* A budget of 0: one tracked process or one /proc entry per step. */
+	while (!manager_find_process(m, kids[0])) {
+		ASSERT_EQ(rescan_step(m, 0), 0);
+		steps++;
+	}
+	ASSERT_EQ(m->rescan.phase, RESCAN_SCAN);
+	ASSERT_EQ(m->n_processes, 1);
+	/* Between two steps: the API tracks kids[2], kids[3] exits, the operator untracks kids[0]. */
+	(void) track(m, kids[2]);
+	reap(kids[3]);
+	manager_untrack(m, manager_get_process(m, kids[0]), true, "test");
+	while ((r = rescan_step(m, 0)) == 0)
+		steps++;
+	ASSERT_EQ(r, 1);
+	ASSERT_TRUE(!m->rescan.running);
+
+	ASSERT_EQ(m->n_processes, 3);
+	ASSERT_TRUE(!manager_find_process(m, kids[0]));
+	ASSERT_EQ(manager_find_process(m, kids[1])->origin, TRACK_ORIGIN_RULE);
+	ASSERT_EQ(manager_find_process(m, kids[2])->origin, TRACK_ORIGIN_API);
+	ASSERT_TRUE(!manager_find_process(m, kids[3]));
+	ASSERT_EQ(manager_find_process(m, kids[4])->origin, TRACK_ORIGIN_RULE);
+	/* kids[0], [2] (API), [1] and [4] added once each; kids[0] removed by the operator. */
+	ASSERT_EQ(count_words(events.text, "added:"), 4);
+	ASSERT_EQ(count_words(events.text, "removed:"), 1);
+	ASSERT_TRUE(steps > m->n_processes);
+	ASSERT_EQ(reloads_finished, 0); /* not a reload's rescan */
+	printf("  %u steps\n", steps);
+
+	/* The next rescan changes nothing: the operator's untrack holds, nothing is tracked twice. */
+	events.text[0] = 0;
+	rescan_run(m);
+	ASSERT_STREQ(events.text, "");
+	ASSERT_EQ(m->n_processes, 3);
+
+	manager_free(m);
+	for (size_t i = 0; i < ELEMENTSOF(kids); i++)
+		if (i != 3)
+			reap(kids[i]);
+}
+
+/*
+ * Reload() during a rescan, with an event loop (not run: the test takes
+ * the steps): the rescan starts over under the new rules and the reload is
+ * done (reload_finished, once) when that rescan ends; a bad config
+ * meanwhile changes nothing and does not end the pending reload. Nothing
+ * is tracked twice: only the change of rules shows up as events.
+ */
+TEST(test_reload_during_rescan) {
+	static const char old_rules[] = "[Daemon]\nSampleIntervalSec=1s\n[Track]\nComm=dr-old\n";
+	static const char new_rules[] = "[Daemon]\nSampleIntervalSec=1s\n[Track]\nComm=dr-new\n";
+	struct manager *m = new_manager(old_rules);
+	pid_t old_kid = spawn_child("dr-old"), new_kid = spawn_child("dr-new");
+	_cleanup_free_ char *error = NULL;
+	int r;
+
+	ASSERT_EQ(sd_event_new(&m->event), 0);
+	ASSERT_EQ(rescan_start(m), 0);
+	rescan_run(m);
+	ASSERT_STREQ(events.text, "added:fake-0");
+	ASSERT_TRUE(manager_find_process(m, old_kid));
+
+	/* A periodic rescan under the old rules, some way into /proc. */
+	rescan_begin(m);
+	while (m->rescan.phase != RESCAN_SCAN)
+		ASSERT_EQ(rescan_step(m, 0), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(rescan_step(m, 0), 0);
+
+	write_config(m, new_rules);
+	ASSERT_EQ(manager_reload(m, NULL), 0);
+	ASSERT_TRUE(m->reload_pending);
+	ASSERT_TRUE(m->rescan.running);
+	ASSERT_EQ(m->rescan.phase, RESCAN_RECHECK); /* started over */
+	ASSERT_EQ(reloads_finished, 0);
+	ASSERT_STREQ(events.text, "added:fake-0"); /* nothing yet: the rescan applies the rules */
+
+	/* Some steps in, a second (good) reload starts over again; a bad one is refused and changes nothing. */
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(rescan_step(m, 0), 0);
+	ASSERT_EQ(manager_reload(m, NULL), 0);
+	ASSERT_EQ(m->rescan.phase, RESCAN_RECHECK);
+	ASSERT_EQ(rescan_step(m, 0), 0);
+	write_config(m, "[Daemon]\nBackend=warp-drive\n");
+	ASSERT_TRUE(manager_reload(m, &error) < 0);
+	ASSERT_TRUE(error);
+	ASSERT_TRUE(m->reload_pending);
+	ASSERT_TRUE(m->rescan.running);
+	ASSERT_EQ(reloads_finished, 0);
+
+	while ((r = rescan_step(m, 0)) == 0)
+		ASSERT_EQ(reloads_finished, 0);
+	ASSERT_EQ(r, 1);
+	ASSERT_EQ(reloads_finished, 1);
+	ASSERT_TRUE(!m->reload_pending);
+	ASSERT_TRUE(!m->rescan.running);
+	ASSERT_STREQ(events.text, "added:fake-0 removed:fake-0 added:fake-0");
+	ASSERT_TRUE(!manager_find_process(m, old_kid));
+	ASSERT_EQ(manager_find_process(m, new_kid)->origin, TRACK_ORIGIN_RULE);
+	/* The next periodic rescan is armed. */
+	ASSERT_TRUE(sd_event_source_get_enabled(m->rescan.timer, NULL) > 0);
+
+	unlink(m->config_path);
+	manager_free(m);
+	reap(old_kid);
+	reap(new_kid);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_set_max_level(LOG_ERR);
@@ -424,5 +583,7 @@ int main(void) {
 	RUN(test_foreign_clear);
 	RUN(test_pass_midpoint);
 	RUN(test_sliced_pass);
+	RUN(test_sliced_rescan);
+	RUN(test_reload_during_rescan);
 	return 0;
 }
