@@ -551,5 +551,6 @@ done:
 		kill(t.pool[i], SIGKILL);
 	while (wait(NULL) > 0)
 		;
+	free(t.huge);
 	return 0;
 }
