@@ -21,6 +21,9 @@ int pagemap_sd_ioctl(int fd, unsigned long request, struct pagemap_sd_args *args
 	return r < 0 ? -errno : r;
 }
 
+pagemap_sd_ioctl_t pagemap_sd_ioctl_fn = pagemap_sd_ioctl;
+void *pagemap_sd_ioctl_userdata;
+
 /* Checks the kernel's answer: ascending, page aligned, inside the range. */
 static int check_offsets(const loff_t *vec, int n, uint64_t len, uint64_t page_size) {
 	for (int i = 0; i < n; i++) {
@@ -85,13 +88,10 @@ int ioctl_pass_run(const struct ioctl_pass *p, const struct mem_range *ranges, s
 			r = pass_chunk(p, start, len, &pages);
 			/*
 			 * Pages reported before an error were cleared: count
-			 * them, or they would be lost for good.
+			 * them, or they would be lost for good. The failed call
+			 * and everything after it cleared nothing.
 			 */
 			res.dirty_pages += pages;
-			if (r == -ENOMEM) {
-				res.skipped_chunks++;
-				continue;
-			}
 			if (r < 0) {
 				*ret = res;
 				return r;
@@ -128,12 +128,18 @@ static bool pagemap_ioctl_probe(void) {
 		.vec = vec,
 		.vec_len = 1,
 	};
-	r = ioctl(fd, PAGEMAP_SD_GET, &args);
-	saved = errno;
+	r = pagemap_sd_ioctl_fn(fd, PAGEMAP_SD_GET, &args, pagemap_sd_ioctl_userdata);
+	saved = -r;
 	munmap((void *) page, page_size);
 	if (r >= 0)
 		return true;
-	if (saved == EINVAL || saved == ENOTTY || saved == EOPNOTSUPP)
+	/*
+	 * A kernel without the series: ENOTTY (unknown ioctl; also what the
+	 * series answers to an unknown command), or EINVAL (a kernel with
+	 * only upstream's PAGEMAP_SCAN answers unknown commands so).
+	 * EOPNOTSUPP: no CONFIG_MEM_SOFT_DIRTY.
+	 */
+	if (saved == ENOTTY || saved == EINVAL || saved == EOPNOTSUPP)
 		log_info_errno(saved, "pagemap-ioctl: PAGEMAP_SD_GET not supported by this kernel: %m");
 	else
 		log_warning_errno(saved, "pagemap-ioctl probe: PAGEMAP_SD_GET failed unexpectedly: %m");
@@ -159,17 +165,43 @@ static int pagemap_ioctl_pass(void *state, const struct backend_pass_args *a, ui
 		.page_size = a->page_size,
 		.vec = vec,
 		.vec_len = VEC_LEN,
-		.ioctl_fn = pagemap_sd_ioctl,
+		.ioctl_fn = pagemap_sd_ioctl_fn,
+		.userdata = pagemap_sd_ioctl_userdata,
 	};
 	struct ioctl_pass_result res;
 	int r;
 
 	r = ioctl_pass_run(&pass, a->ranges, a->n_ranges, &res);
 	*ret_dirty_pages = res.dirty_pages;
-	if (res.skipped_chunks > 0)
-		log_debug("%u chunk(s) skipped this pass (ENOMEM), counted next time.", res.skipped_chunks);
-	if (r == -EINTR)
-		return 1; /* what was reported is cleared: keep it; the rest comes next pass */
+	if (r == -ENOMEM || r == -EINTR) {
+		/*
+		 * The pass ends at the failed call, but what it got stands:
+		 * GET_AND_CLEAR clears exactly the pages it reports, so the
+		 * res.dirty_pages pages reported before the error were cleared
+		 * and are counted now (dropping this sample would lose them for
+		 * good), while the failed call and the ranges after it cleared
+		 * nothing: their pages stay soft-dirty and the next pass reports
+		 * them, in the next interval. Nothing is lost; this interval
+		 * reads low and the next high by as much.
+		 *
+		 * ENOMEM (the series' v3 returns it only when a kernel
+		 * allocation failed; no longer for a VMA split, so no chunk is
+		 * skipped over any more) is logged; EINTR means a fatal signal
+		 * for us, which ends the daemon anyway.
+		 */
+		if (r == -ENOMEM)
+			log_warning_errno(r, "Process %d: PAGEMAP_SD_GET_AND_CLEAR failed (%m); this pass stops here: "
+					  "the %" PRIu64 " dirty pages reported before it are counted, the pages it did "
+					  "not reach stay dirty and the next pass reports them.",
+					  (int) a->pid, res.dirty_pages);
+		return 1;
+	}
+	/*
+	 * -EPERM/-EACCES (v3 checks ptrace-attach rights over the process at
+	 * each CLEAR and GET_AND_CLEAR, not only read rights at open) and
+	 * -ENOTTY/-EOPNOTSUPP are refusals: the process falls back to the
+	 * next backend (process.c). -ESRCH: gone or exec'd.
+	 */
 	return r < 0 ? r : 1;
 }
 

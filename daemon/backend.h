@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proc-maps.h"
 
@@ -19,6 +20,7 @@ struct backend_pass_args {
 	const struct mem_range *ranges;	/* the process's writable mappings */
 	size_t n_ranges;
 	uint64_t page_size;
+	pid_t pid;			/* for logs */
 };
 
 struct backend_ops {

@@ -197,6 +197,7 @@ int process_pass(struct process *p) {
 		.ranges = ranges.ranges,
 		.n_ranges = ranges.n,
 		.page_size = m->page_size,
+		.pid = p->pid,
 	};
 	begin = instant_now(m);
 	r = p->ops->pass(p->backend_state, &args, &s->dirty_pages);
@@ -213,10 +214,20 @@ int process_pass(struct process *p) {
 	if (r == -ESRCH)
 		return r;
 	if (backend_error_is_refusal(r)) {
-		log_warning_errno(r, "Process %d: %s failed (%m), falling back.", (int) p->pid, p->ops->name);
+		/* e.g. pagemap-ioctl's EPERM: no ptrace-attach rights at ioctl time. */
+		const char *refused = p->ops->name, *why = r == -EACCES || r == -EPERM ? "no access" : "not supported";
+		int error = r;
+
 		process_stats_rebaseline(&p->stats);
 		r = process_open_backend(p, dirfd, p->backend + 1);
-		return r < 0 ? r : 0;
+		if (r < 0) {
+			log_warning_errno(error, "Process %d: %s refused at pass time (%s: %m), and no other backend "
+					  "can measure it.", (int) p->pid, refused, why);
+			return r;
+		}
+		log_warning_errno(error, "Process %d: %s refused at pass time (%s: %m); it is measured by %s from now on, "
+				  "from a new baseline.", (int) p->pid, refused, why, p->ops->name);
+		return 0;
 	}
 	if (r < 0) {
 		/* Our bug or the kernel's: say so, drop this interval. */

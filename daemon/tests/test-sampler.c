@@ -4,13 +4,16 @@
  * clock and a fake fault source, on real child processes: fallback along
  * the backend table, exec, a process that is gone, PID reuse found by a
  * rescan, a foreign clear, where a pass is placed in time, and the
- * sliced pass and rescan (with a reload during the rescan).
+ * sliced pass and rescan (with a reload during the rescan); and the real
+ * pagemap-ioctl backend over a simulated v3 kernel: refusals at ioctl time,
+ * ENOTTY, ENOMEM.
  */
 #include <math.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "backend-pagemap-ioctl.h"
 #include "fake-fault-source.h"
 #include "manager.h"
 #include "tests.h"
@@ -143,7 +146,8 @@ static void reap(pid_t pid) {
 	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
 }
 
-static struct manager *new_manager(const char *config_text) {
+static struct manager *new_manager_with(const struct backend_ops *const *table, size_t n_table,
+					const char *config_text) {
 	char path[] = "/tmp/test-sampler-XXXXXX";
 	struct manager *m;
 	int fd = mkstemp(path);
@@ -156,7 +160,7 @@ static struct manager *new_manager(const char *config_text) {
 		fakes[i].counts = i < 2;
 		fakes[i].dirty_pages = 100;
 	}
-	ASSERT_EQ(manager_new(path, fake_table, ELEMENTSOF(fake_table), &m), 0);
+	ASSERT_EQ(manager_new(path, table, n_table, &m), 0);
 	unlink(path);
 	m->now_usec = fake_now_usec;
 	m->faults = fake_fault_source_new(true, true);
@@ -164,6 +168,10 @@ static struct manager *new_manager(const char *config_text) {
 	events.text[0] = 0;
 	reloads_finished = 0;
 	return m;
+}
+
+static struct manager *new_manager(const char *config_text) {
+	return new_manager_with(fake_table, ELEMENTSOF(fake_table), config_text);
 }
 
 static struct process *track(struct manager *m, pid_t pid) {
@@ -570,6 +578,166 @@ TEST(test_reload_during_rescan) {
 	reap(new_kid);
 }
 
+/*
+ * ---- the real pagemap-ioctl backend over a simulated kernel (the v3
+ * contract, /work/notes/v3-contract.md): its ioctl goes to sim_ioctl() ----
+ *
+ * The backend reads the child's real writable mappings; the simulated
+ * kernel keeps a list of dirty pages: sim_write() dirties the first page of
+ * every range it has been asked about, GET_AND_CLEAR reports and clears the
+ * dirty pages of its range (at most one: ascending by construction).
+ */
+extern const struct backend_ops backend_pagemap_ioctl;
+static const struct backend_ops *const ioctl_table[] = { &backend_pagemap_ioctl, &fake_backend_1, &fake_backend_2 };
+
+static struct sim_kernel {
+	int get_errno;		/* PAGEMAP_SD_GET (the probe) fails with it */
+	int clear_errno;	/* every GET_AND_CLEAR fails with it */
+	unsigned fail_at;	/* this GET_AND_CLEAR (1-based, counted over all) fails with fail_errno */
+	int fail_errno;
+	unsigned calls;		/* GET_AND_CLEAR calls */
+	uint64_t starts[256], dirty[256];
+	size_t n_starts, n_dirty;
+} sim;
+
+static int sim_ioctl(int fd, unsigned long request, struct pagemap_sd_args *a, void *userdata) {
+	uint64_t start = (uint64_t) (uintptr_t) a->start;
+	size_t i;
+
+	ASSERT_TRUE(fd >= 0);
+	if (request == PAGEMAP_SD_GET) {
+		if (sim.get_errno)
+			return -sim.get_errno;
+		a->vec[0] = 0;
+		return 1;
+	}
+	ASSERT_EQ(request, PAGEMAP_SD_GET_AND_CLEAR);
+	ASSERT_TRUE(a->len > 0 && a->vec_len > 0);
+	sim.calls++;
+	if (sim.clear_errno)
+		return -sim.clear_errno; /* v3: ptrace-attach rights are checked here, at ioctl time */
+	if (sim.fail_at && sim.calls == sim.fail_at)
+		return -sim.fail_errno;
+	for (i = 0; i < sim.n_starts && sim.starts[i] != start; i++)
+		;
+	if (i == sim.n_starts && sim.n_starts < ELEMENTSOF(sim.starts))
+		sim.starts[sim.n_starts++] = start;
+	for (i = 0; i < sim.n_dirty; i++)
+		if (sim.dirty[i] >= start && sim.dirty[i] - start < (uint64_t) a->len) {
+			a->vec[0] = (loff_t) (sim.dirty[i] - start);
+			sim.dirty[i] = sim.dirty[--sim.n_dirty];
+			return 1;
+		}
+	return 0;
+}
+
+/* The process writes the first page of each of its ranges; returns how many. */
+static unsigned sim_write(void) {
+	memcpy(sim.dirty, sim.starts, sim.n_starts * sizeof(*sim.starts));
+	sim.n_dirty = sim.n_starts;
+	return (unsigned) sim.n_dirty;
+}
+
+static struct manager *new_sim_manager(void) {
+	pagemap_sd_ioctl_fn = sim_ioctl;
+	pagemap_sd_ioctl_userdata = NULL;
+	return new_manager_with(ioctl_table, ELEMENTSOF(ioctl_table), "");
+}
+
+/*
+ * v3 checks ptrace-attach rights when CLEAR/GET_AND_CLEAR is called, not
+ * only read rights at open: the open and the probe succeed, then a
+ * GET_AND_CLEAR is refused. EPERM or EACCES, and ENOTTY (no such ioctl),
+ * at pass time: the process falls back to the next backend, from a new
+ * baseline, with one log line (shown here).
+ */
+TEST(test_ioctl_refused_at_pass_time_falls_back) {
+	static const int refusals[] = { EPERM, EACCES, ENOTTY };
+
+	for (size_t i = 0; i < ELEMENTSOF(refusals); i++) {
+		struct manager *m;
+		pid_t child = spawn_child("dr-ioctl-eperm");
+		struct process *p;
+		unsigned written;
+
+		sim = (struct sim_kernel) {};
+		m = new_sim_manager();
+		ASSERT_TRUE(m->available[0]);
+		p = track(m, child);
+		ASSERT_STREQ(process_backend_name(p), "pagemap-ioctl");
+		written = sim_write();
+		ASSERT_TRUE(written >= 2);
+		pass(m);
+		ASSERT_NEAR(p->stats.dirty_bytes_per_sec, (double) written * PAGE, 1e-6);
+
+		sim.clear_errno = refusals[i];
+		log_set_max_level(LOG_WARNING);
+		pass(m);
+		log_set_max_level(LOG_ERR);
+		ASSERT_STREQ(process_backend_name(p), "fake-1");
+		ASSERT_STREQ(events.text, "added:pagemap-ioctl sampled:pagemap-ioctl backend:fake-1");
+		pass(m); /* fake-1's baseline */
+		pass(m);
+		ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 100.0 * PAGE, 1e-6);
+		printf("  %s from GET_AND_CLEAR: pagemap-ioctl -> fake-1\n", strerror(refusals[i]));
+		manager_free(m);
+		reap(child);
+	}
+}
+
+/* ENOTTY from the probe (a kernel without the series): the backend is absent; nothing calls it. */
+TEST(test_ioctl_enotty_means_absent) {
+	struct manager *m;
+	pid_t child = spawn_child("dr-ioctl-enotty");
+	struct process *p;
+
+	sim = (struct sim_kernel) { .get_errno = ENOTTY, .clear_errno = ENOTTY };
+	m = new_sim_manager();
+	ASSERT_TRUE(!m->available[0]);
+	ASSERT_EQ(m->default_backend, 1);
+	p = track(m, child);
+	ASSERT_STREQ(process_backend_name(p), "fake-1");
+	pass(m);
+	ASSERT_EQ(sim.calls, 0);
+	ASSERT_STREQ(events.text, "added:fake-1 sampled:fake-1");
+	manager_free(m);
+	reap(child);
+}
+
+/*
+ * ENOMEM (v3: only a failed kernel allocation) in the middle of a pass:
+ * the pass stops there, but its sample stands with the page reported (and
+ * cleared) before it; the pages it did not reach were not cleared and the
+ * next pass reports them. Nothing written is lost: the total is exact, and
+ * the backend stays. (Treated like other errors, the interval would be
+ * dropped and the next pass taken as a new baseline: all of it lost.)
+ */
+TEST(test_ioctl_enomem_loses_nothing) {
+	struct manager *m;
+	pid_t child = spawn_child("dr-ioctl-enomem");
+	struct process *p;
+	unsigned written;
+
+	sim = (struct sim_kernel) {};
+	m = new_sim_manager();
+	p = track(m, child);
+	written = sim_write();
+	ASSERT_TRUE(written >= 2);
+	sim.fail_at = sim.calls + 2; /* the pass's 2nd call */
+	sim.fail_errno = ENOMEM;
+	pass(m);
+	ASSERT_STREQ(process_backend_name(p), "pagemap-ioctl");
+	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 1 * PAGE);
+	ASSERT_EQ(sim.n_dirty, written - 1);
+	pass(m); /* no new writes: what the failed pass did not reach */
+	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, (uint64_t) written * PAGE);
+	ASSERT_EQ(sim.n_dirty, 0);
+	ASSERT_STREQ(events.text, "added:pagemap-ioctl sampled:pagemap-ioctl sampled:pagemap-ioctl");
+	printf("  %u pages written; the ENOMEM pass counted 1, the next %u\n", written, written - 1);
+	manager_free(m);
+	reap(child);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_set_max_level(LOG_ERR);
@@ -585,5 +753,8 @@ int main(void) {
 	RUN(test_sliced_pass);
 	RUN(test_sliced_rescan);
 	RUN(test_reload_during_rescan);
+	RUN(test_ioctl_refused_at_pass_time_falls_back);
+	RUN(test_ioctl_enotty_means_absent);
+	RUN(test_ioctl_enomem_loses_nothing);
 	return 0;
 }
