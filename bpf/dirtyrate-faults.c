@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "faults.h"
+#include "drbpf.h"
 
 #define MAX_PIDS 64
 
@@ -27,10 +27,10 @@ static void on_signal(int sig)
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"Usage: dirtyrate-faults [-a] [-p PID]... [-i SECONDS] [-c COUNT] [-t ROWS]\n"
+		"Usage: dirtyrate-faults [-p PID]... [-i SECONDS] [-c COUNT] [-t ROWS]\n"
 		"                        [-n MAX_ENTRIES] [-H HOOK]\n"
-		"Print per-process user faults, write faults and soft-dirty clears.\n"
-		"  -a          all processes (the default without -p)\n"
+		"Print per-process user faults, write faults and soft-dirty clears\n"
+		"of every process, or of the -p ones.\n"
 		"  -p PID      only this process (repeatable, up to %d)\n"
 		"  -i SECONDS  interval (default 1)\n"
 		"  -c COUNT    stop after COUNT intervals\n"
@@ -128,10 +128,8 @@ int main(int argc, char **argv)
 	struct row *rows;
 	char why[512];
 
-	while ((opt = getopt(argc, argv, "ap:i:c:t:n:H:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:i:c:t:n:H:h")) != -1) {
 		switch (opt) {
-		case 'a':
-			break;
 		case 'p':
 			if (npids == MAX_PIDS || (pids[npids] = atoi(optarg)) <= 0) {
 				usage(stderr);

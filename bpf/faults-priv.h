@@ -6,7 +6,7 @@
 #ifndef DIRTYRATE_BPF_FAULTS_PRIV_H
 #define DIRTYRATE_BPF_FAULTS_PRIV_H
 
-#include "faults.h"
+#include "drbpf.h"
 
 struct dr_faults_test_opts {
 	/* counts as LRU_PERCPU_HASH with plain adds instead of one shared

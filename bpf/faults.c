@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libdrbpf: loads bpf/faults.bpf.c (embedded as a bpftool skeleton), picks
- * the fault hook by probing the kernel, and reads the counters. See faults.h
+ * the fault hook by probing the kernel, and reads the counters. See drbpf.h
  * for the API and bpf/README.md for the design decisions.
  */
 #include <errno.h>

@@ -1,28 +1,62 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The three ways of measuring a process's dirty rate, best first. */
+/*
+ * The ways of measuring a process's dirty rate. Each backend is one file
+ * (backend-*.c) exporting one struct backend_ops, and one entry of
+ * backend_table[] in backend.c, best first. Nothing outside those files
+ * knows which backends exist: the daemon picks the first one this kernel
+ * has and this process allows, and falls back along the table.
+ */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-enum backend {
-	BACKEND_PAGEMAP_IOCTL,	/* PAGEMAP_SD_GET_AND_CLEAR per range: atomic, per-process */
-	BACKEND_CLEAR_REFS,	/* pagemap bit 55 + "4" > clear_refs: whole process, racy */
-	BACKEND_FAULTS_ONLY,	/* no soft-dirty: BPF write faults × page size, an estimate */
-	_BACKEND_MAX,
-	BACKEND_AUTO = -1,	/* config only: the best one available */
+#include "proc-maps.h"
+
+/* What one pass of a backend over one process gets to work with. */
+struct backend_pass_args {
+	const struct mem_range *ranges;	/* the process's writable mappings */
+	size_t n_ranges;
+	uint64_t page_size;
+	pid_t pid;			/* for logs */
 };
 
-const char *backend_to_string(enum backend b);
-/* Accepts the names above and "auto"; -EINVAL otherwise. */
-int backend_from_string(const char *s, enum backend *ret);
-const char *backend_description(enum backend b);
-
-/* Probes what this kernel supports for our own process. */
-struct backend_support {
-	bool available[_BACKEND_MAX];
+struct backend_ops {
+	const char *name;		/* for Backend=, the Backend properties and logs */
+	/* A soft-dirty mechanism of the kernel (listed in Features); false for
+	 * what needs no kernel support. */
+	bool kernel_feature;
+	/* A pass reads, then clears the whole process: writes in between are
+	 * cleared unread. The clear tracepoint's count of what the clear
+	 * itself cleared is then the exact dirty count. */
+	bool clears_whole_process;
+	/* Whether this kernel has it, tried on our own memory at start-up. */
+	bool (*probe)(void);
+	/*
+	 * Opens what the backend needs of the process whose /proc/PID
+	 * directory is procfd; *ret_state is the backend's (may be NULL).
+	 * -ESRCH: the process is gone; -EACCES/-EPERM: refused (fall back).
+	 */
+	int (*open)(int procfd, void **ret_state);
+	/*
+	 * One get+clear pass. Returns 1 and *ret_dirty_pages when it counted
+	 * dirty pages, 0 when it counts none (faults-only), or -errno:
+	 * -ESRCH the address space is gone (exit, or exec if the process
+	 * lives on); -EACCES/-EPERM/-EOPNOTSUPP/-ENOTTY this backend cannot
+	 * measure this process (fall back); anything else fails this interval.
+	 */
+	int (*pass)(void *state, const struct backend_pass_args *args, uint64_t *ret_dirty_pages);
+	void (*close)(void *state);
 };
 
-void backend_probe(struct backend_support *ret);
+/* The backends, best first. */
+extern const struct backend_ops *const backend_table[];
+extern const size_t backend_table_len;
 
-/* The best available backend at or after 'from' in the order above. */
-enum backend backend_next_available(const struct backend_support *s, enum backend from);
+/* Index in backend_table of the backend called name; -EINVAL if none. */
+int backend_from_name(const char *name);
+
+/* Whether a pass error means "this backend cannot measure this process". */
+bool backend_error_is_refusal(int error);

@@ -7,8 +7,15 @@
 
 #include "bus-authorize.h"
 #include "bus-common.h"
+#include "bus-manager.h"
+#include "bus-process.h"
+#include "bus-read-access.h"
 #include "manager.h"
 #include "util.h"
+
+static struct manager *manager_of(void *userdata) {
+	return ((struct manager_bus *) userdata)->manager;
+}
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
 				sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -17,23 +24,23 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 
 static int property_get_backend(sd_bus *bus, const char *path, const char *interface, const char *property,
 				sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-	struct manager *m = userdata;
+	struct manager *m = manager_of(userdata);
 
-	return sd_bus_message_append(reply, "s", backend_to_string(m->default_backend));
+	return sd_bus_message_append(reply, "s", m->backends[m->default_backend]->name);
 }
 
 static int property_get_features(sd_bus *bus, const char *path, const char *interface, const char *property,
 				 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-	struct manager *m = userdata;
+	struct manager *m = manager_of(userdata);
 	int r;
 
 	r = sd_bus_message_open_container(reply, 'a', "s");
 	if (r < 0)
 		return r;
-	/* faults-only is always possible and is no feature of the kernel. */
-	for (enum backend b = 0; b < BACKEND_FAULTS_ONLY; b++)
-		if (m->support.available[b]) {
-			r = sd_bus_message_append(reply, "s", backend_to_string(b));
+	/* A backend that needs nothing of the kernel is no feature of it. */
+	for (size_t b = 0; b < m->n_backends; b++)
+		if (m->available[b] && m->backends[b]->kernel_feature) {
+			r = sd_bus_message_append(reply, "s", m->backends[b]->name);
 			if (r < 0)
 				return r;
 		}
@@ -50,12 +57,15 @@ static int property_get_features(sd_bus *bus, const char *path, const char *inte
 	return sd_bus_message_close_container(reply);
 }
 
+static int property_get_page_size(sd_bus *bus, const char *path, const char *interface, const char *property,
+				  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "t", manager_of(userdata)->page_size);
+}
+
 static int property_get_tracked_processes(sd_bus *bus, const char *path, const char *interface,
 					  const char *property, sd_bus_message *reply, void *userdata,
 					  sd_bus_error *error) {
-	struct manager *m = userdata;
-
-	return sd_bus_message_append(reply, "u", (uint32_t) m->n_tracked);
+	return sd_bus_message_append(reply, "u", (uint32_t) manager_of(userdata)->n_processes);
 }
 
 static int property_get_cpu(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -66,36 +76,25 @@ static int property_get_cpu(sd_bus *bus, const char *path, const char *interface
 static int property_get_sample_interval(sd_bus *bus, const char *path, const char *interface,
 					const char *property, sd_bus_message *reply, void *userdata,
 					sd_bus_error *error) {
-	struct manager *m = userdata;
-
-	return sd_bus_message_append(reply, "t", m->sample_interval_usec);
+	return sd_bus_message_append(reply, "t", manager_of(userdata)->sample_interval_usec);
 }
 
-static int sample_interval_authorized(sd_bus_message *value, struct manager *m, sd_bus_error *error) {
-	uint64_t usec;
-	int r;
-
-	r = sd_bus_message_read(value, "t", &usec);
-	if (r < 0)
-		return r;
-	r = manager_set_sample_interval(m, usec);
-	if (r == -ERANGE)
-		return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT,
-					 "SampleIntervalUSec=%" PRIu64 " is out of range (%" PRIu64 "..%" PRIu64 ").",
-					 usec, SAMPLE_INTERVAL_MIN_USEC, SAMPLE_INTERVAL_MAX_USEC);
-	return r;
+static int property_get_last_sample_duration(sd_bus *bus, const char *path, const char *interface,
+					     const char *property, sd_bus_message *reply, void *userdata,
+					     sd_bus_error *error) {
+	return sd_bus_message_append(reply, "t", manager_of(userdata)->sampler.last_duration_usec);
 }
 
-static int property_set_sample_interval(sd_bus *bus, const char *path, const char *interface,
-					const char *property, sd_bus_message *value, void *userdata,
-					sd_bus_error *error) {
-	int r;
+static int property_get_last_sample_timestamp(sd_bus *bus, const char *path, const char *interface,
+					      const char *property, sd_bus_message *reply, void *userdata,
+					      sd_bus_error *error) {
+	return sd_bus_message_append(reply, "t", manager_of(userdata)->sampler.last_end_realtime_usec);
+}
 
-	/* 'value' is the Set() call itself: its sender is the caller. */
-	r = bus_authorize_sync(value, ACTION_MANAGE, error);
-	if (r < 0)
-		return r;
-	return sample_interval_authorized(value, userdata, error);
+static int property_get_read_access(sd_bus *bus, const char *path, const char *interface, const char *property,
+				    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "s",
+				     manager_of(userdata)->config.read_access == READ_ACCESS_OWNER ? "owner" : "all");
 }
 
 /* Reads the PID argument; pid 0 and values beyond pid_t are InvalidArgument. */
@@ -107,7 +106,7 @@ static int read_pid(sd_bus_message *m, pid_t *ret, sd_bus_error *error) {
 	if (r < 0)
 		return r;
 	if (pid == 0 || pid > INT_MAX)
-		return sd_bus_error_setf(error, BUS_ERROR_INVALID_ARGUMENT, "%" PRIu32 " is not a valid process ID.",
+		return sd_bus_error_setf(error, DIRTYRATE_ERROR_INVALID_ARGUMENT, "%" PRIu32 " is not a valid process ID.",
 					 pid);
 	*ret = (pid_t) pid;
 	return 0;
@@ -118,89 +117,40 @@ static bool pid_exists(pid_t pid) {
 }
 
 static int error_no_such_process(sd_bus_error *error, pid_t pid) {
-	return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PROCESS, "No process with PID %d.", (int) pid);
+	return sd_bus_error_setf(error, DIRTYRATE_ERROR_NO_SUCH_PROCESS, "No process with PID %d.", (int) pid);
 }
 
-/* Reads the PID argument and finds its object, or NotTracked / NoSuchProcess. */
-static int read_tracked(sd_bus_message *msg, struct manager *m, struct tracked **ret, sd_bus_error *error) {
-	struct tracked *t;
+/* NotTracked or NoSuchProcess, for a PID without a (visible) object. */
+static int error_not_tracked(sd_bus_error *error, pid_t pid) {
+	if (!pid_exists(pid))
+		return error_no_such_process(error, pid);
+	return sd_bus_error_setf(error, DIRTYRATE_ERROR_NOT_TRACKED, "Process %d is not tracked.", (int) pid);
+}
+
+static int get_process_visible(sd_bus_message *msg, struct manager_bus *b, const struct read_grant *g,
+			       sd_bus_error *error) {
+	struct process *p;
 	pid_t pid = 0;
 	int r;
 
 	r = read_pid(msg, &pid, error);
 	if (r < 0)
 		return r;
-	t = manager_find(m, pid);
-	if (t && !tracked_alive(t)) {
-		/* Exited, its exit event not dispatched yet: never hand out a stale object. */
-		manager_untrack(m, t, false, "exited");
-		t = NULL;
-	}
-	if (!t) {
-		if (!pid_exists(pid))
-			return error_no_such_process(error, pid);
-		return sd_bus_error_setf(error, BUS_ERROR_NOT_TRACKED, "Process %d is not tracked.", (int) pid);
-	}
-	*ret = t;
-	return 0;
+	/* Read only: an exited process is reported gone, not untracked here. */
+	p = manager_get_process(b->manager, pid);
+	if (!p || !read_grant_allows(g, p))
+		return error_not_tracked(error, pid);
+	return sd_bus_reply_method_return(msg, "o", p->path);
 }
 
 static int method_get_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	struct tracked *t;
-	int r;
-
-	r = read_tracked(msg, userdata, &t, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(msg, "o", t->path);
+	return bus_read_access_async(msg, userdata, get_process_visible, error);
 }
 
-static int track_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	struct manager *m = userdata;
-	struct tracked *t;
-	pid_t pid = 0;
-	int r;
-
-	r = read_pid(msg, &pid, error);
-	if (r < 0)
-		return r;
-	if (pid == getpid())
-		return sd_bus_error_set(error, BUS_ERROR_NOT_SUPPORTED, "dirtyrated does not track itself.");
-
-	r = manager_track(m, pid, TRACK_ORIGIN_API, &t);
-	if (r == -ESRCH)
-		return error_no_such_process(error, pid);
-	if (r == -EOPNOTSUPP)
-		return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
-					 "Process %d is a kernel thread: it has no user memory to measure.", (int) pid);
-	if (r < 0)
-		return sd_bus_error_set_errnof(error, r, "Cannot track process %d: %m", (int) pid);
-	return sd_bus_reply_method_return(msg, "o", t->path);
-}
-
-static int method_track_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	return bus_authorize_async(msg, ACTION_MANAGE, track_authorized, userdata, error);
-}
-
-static int untrack_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	struct manager *m = userdata;
-	struct tracked *t;
-	int r;
-
-	r = read_tracked(msg, m, &t, error);
-	if (r < 0)
-		return r;
-	manager_untrack(m, t, true, "UntrackProcess() called");
-	return sd_bus_reply_method_return(msg, NULL);
-}
-
-static int method_untrack_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	return bus_authorize_async(msg, ACTION_MANAGE, untrack_authorized, userdata, error);
-}
-
-static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+static int list_processes_visible(sd_bus_message *msg, struct manager_bus *b, const struct read_grant *g,
+				  sd_bus_error *error) {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct manager *m = userdata;
+	struct manager *m = b->manager;
 	int r;
 
 	r = sd_bus_message_new_method_return(msg, &reply);
@@ -209,11 +159,13 @@ static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_err
 	r = sd_bus_message_open_container(reply, 'a', "(uosddt)");
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < m->n_tracked; i++) {
-		const struct tracked *t = m->tracked[i];
+	for (size_t i = 0; i < m->n_processes; i++) {
+		const struct process *p = m->processes[i];
 
-		r = sd_bus_message_append(reply, "(uosddt)", (uint32_t) t->pid, t->path, t->comm ?: "",
-					  t->stats.dirty_avgs.avg10, t->stats.write_faults_per_sec, t->resident_bytes);
+		if (!read_grant_allows(g, p))
+			continue;
+		r = sd_bus_message_append(reply, "(uosddt)", (uint32_t) p->pid, p->path, p->comm ?: "",
+					  p->stats.dirty_avgs.avg10, p->stats.write_faults_per_sec, p->resident_bytes);
 		if (r < 0)
 			return r;
 	}
@@ -223,20 +175,118 @@ static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_err
 	return sd_bus_send(NULL, reply, NULL);
 }
 
-static int reload_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	_cleanup_free_ char *why = NULL;
-	struct manager *m = userdata;
+static int method_list_processes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	return bus_read_access_async(msg, userdata, list_processes_visible, error);
+}
+
+static int track_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	struct manager *m = manager_of(userdata);
+	struct process *p;
+	pid_t pid = 0;
 	int r;
 
-	r = manager_reload(m, &why);
+	r = read_pid(msg, &pid, error);
 	if (r < 0)
-		return sd_bus_error_setf(error, BUS_ERROR_BAD_CONFIG, "%s; the previous configuration stays in effect.",
-					 why ?: strerror(-r));
+		return r;
+	if (pid == getpid())
+		return sd_bus_error_set(error, DIRTYRATE_ERROR_NOT_SUPPORTED, "dirtyrated does not track itself.");
+
+	r = manager_track(m, pid, TRACK_ORIGIN_API, &p);
+	if (r == -ESRCH)
+		return error_no_such_process(error, pid);
+	if (r == -EOPNOTSUPP)
+		return sd_bus_error_setf(error, DIRTYRATE_ERROR_NOT_SUPPORTED,
+					 "Process %d is a kernel thread: it has no user memory to measure.", (int) pid);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, r, "Cannot track process %d: %m", (int) pid);
+	return sd_bus_reply_method_return(msg, "o", p->path);
+}
+
+static int method_track_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	return bus_authorize_async(msg, DIRTYRATE_ACTION_MANAGE, false, track_authorized, userdata, error);
+}
+
+static int untrack_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	struct manager *m = manager_of(userdata);
+	struct process *p;
+	pid_t pid = 0;
+	int r;
+
+	r = read_pid(msg, &pid, error);
+	if (r < 0)
+		return r;
+	p = manager_get_process(m, pid);
+	if (!p)
+		return error_not_tracked(error, pid);
+	manager_untrack(m, p, true, "UntrackProcess() called");
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_untrack_process(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	return bus_authorize_async(msg, DIRTYRATE_ACTION_MANAGE, false, untrack_authorized, userdata, error);
+}
+
+static int reload_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	struct manager_bus *b = userdata;
+	_cleanup_free_ char *why = NULL;
+	sd_bus_message **a;
+	int r;
+
+	r = manager_reload(b->manager, &why);
+	if (r < 0)
+		return sd_bus_error_setf(error, DIRTYRATE_ERROR_BAD_CONFIG,
+					 "%s; the previous configuration stays in effect.", why ?: strerror(-r));
+	if (!b->manager->reload_pending)
+		return sd_bus_reply_method_return(msg, NULL);
+	/* The reply waits for the rescan, as the config's rules are part of the reload. */
+	a = reallocarray(b->reloads, b->n_reloads + 1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	b->reloads = a;
+	b->reloads[b->n_reloads++] = sd_bus_message_ref(msg);
+	return 1;
+}
+
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-	return bus_authorize_async(msg, ACTION_MANAGE, reload_authorized, userdata, error);
+	return bus_authorize_async(msg, DIRTYRATE_ACTION_MANAGE, false, reload_authorized, userdata, error);
+}
+
+/* SetSampleInterval(t usec, b interactive): the arguments, checked before anyone is asked. */
+static int read_sample_interval(sd_bus_message *msg, uint64_t *ret_usec, int *ret_interactive, sd_bus_error *error) {
+	int r;
+
+	r = sd_bus_message_read(msg, "tb", ret_usec, ret_interactive);
+	if (r < 0)
+		return r;
+	if (*ret_usec < SAMPLE_INTERVAL_MIN_USEC || *ret_usec > SAMPLE_INTERVAL_MAX_USEC)
+		return sd_bus_error_setf(error, DIRTYRATE_ERROR_INVALID_ARGUMENT,
+					 "A sample interval of %" PRIu64 " us is out of range (%" PRIu64 "..%" PRIu64 ").",
+					 *ret_usec, SAMPLE_INTERVAL_MIN_USEC, SAMPLE_INTERVAL_MAX_USEC);
+	return 0;
+}
+
+static int set_sample_interval_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	uint64_t usec;
+	int interactive, r;
+
+	r = read_sample_interval(msg, &usec, &interactive, error);
+	if (r < 0)
+		return r;
+	r = manager_set_sample_interval(manager_of(userdata), usec);
+	if (r < 0)
+		return sd_bus_error_set_errnof(error, r, "Cannot set the sample interval: %m");
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_set_sample_interval(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+	uint64_t usec;
+	int interactive, r;
+
+	r = read_sample_interval(msg, &usec, &interactive, error);
+	if (r < 0)
+		return r;
+	return bus_authorize_async(msg, DIRTYRATE_ACTION_MANAGE, interactive, set_sample_interval_authorized, userdata,
+				   error);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -244,16 +294,16 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Backend", "s", property_get_backend, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	/* Offset 0: the setter needs the manager, not the field. */
-	SD_BUS_WRITABLE_PROPERTY("SampleIntervalUSec", "t", property_get_sample_interval, property_set_sample_interval, 0,
-				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_PROPERTY("PageSize", "t", bus_property_get_u64, offsetof(struct manager, page_size),
-			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("SampleIntervalUSec", "t", property_get_sample_interval, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ReadAccess", "s", property_get_read_access, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PageSize", "t", property_get_page_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("TrackedProcesses", "u", property_get_tracked_processes, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	/* One signal per pass, with no process in it: a cheap tick to poll on. */
+	SD_BUS_PROPERTY("LastSampleTimestamp", "t", property_get_last_sample_timestamp, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	/* Self-metrics change every interval: no signal, read them when needed. */
-	SD_BUS_PROPERTY("LastSampleDurationUSec", "t", bus_property_get_u64,
-			offsetof(struct manager, last_sample_duration_usec), 0),
+	SD_BUS_PROPERTY("LastSampleDurationUSec", "t", property_get_last_sample_duration, 0, 0),
 	SD_BUS_PROPERTY("DaemonCPUUSec", "t", property_get_cpu, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("TrackProcess", SD_BUS_ARGS("u", pid), SD_BUS_RESULT("o", process),
 				method_track_process, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -263,53 +313,112 @@ static const sd_bus_vtable manager_vtable[] = {
 				method_get_process, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uosddt)", processes),
 				method_list_processes, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetSampleInterval", SD_BUS_ARGS("t", usec, "b", interactive), SD_BUS_NO_RESULT,
+				method_set_sample_interval, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
 
-int bus_manager_emit_changed(struct manager *m, const char *property) {
-	if (!m->bus)
-		return 0;
-	return sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_INTERFACE, property, NULL);
+/* ---- the core's events, as signals ---- */
+
+static void on_process_added(struct process *p, void *userdata) {
+	(void) bus_process_emit_added(userdata, p);
 }
+
+static void on_process_removed(struct process *p, void *userdata) {
+	(void) bus_process_emit_removed(userdata, p);
+}
+
+static void on_process_sampled(struct process *p, void *userdata) {
+	(void) bus_process_emit_sampled(userdata, p);
+}
+
+static void on_process_backend_changed(struct process *p, void *userdata) {
+	(void) bus_process_emit_backend_changed(userdata, p);
+}
+
+static void on_reload_finished(struct manager *m, void *userdata) {
+	struct manager_bus *b = userdata;
+
+	for (size_t i = 0; i < b->n_reloads; i++) {
+		(void) sd_bus_reply_method_return(b->reloads[i], NULL);
+		sd_bus_message_unref(b->reloads[i]);
+	}
+	free(b->reloads);
+	b->reloads = NULL;
+	b->n_reloads = 0;
+}
+
+static void on_manager_changed(struct manager *m, unsigned changes, void *userdata) {
+	static const struct {
+		unsigned change;
+		const char *property;
+	} map[] = {
+		{ MANAGER_CHANGED_BACKEND, "Backend" },
+		{ MANAGER_CHANGED_SAMPLE_INTERVAL, "SampleIntervalUSec" },
+		{ MANAGER_CHANGED_TRACKED, "TrackedProcesses" },
+		{ MANAGER_CHANGED_LAST_SAMPLE, "LastSampleTimestamp" },
+		{ MANAGER_CHANGED_READ_ACCESS, "ReadAccess" },
+	};
+	struct manager_bus *b = userdata;
+	char *properties[ELEMENTSOF(map) + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(map); i++)
+		if (changes & map[i].change)
+			properties[n++] = (char *) map[i].property;
+	properties[n] = NULL;
+	if (n > 0)
+		(void) sd_bus_emit_properties_changed_strv(b->bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE,
+							   properties);
+}
+
+static const struct manager_events bus_events = {
+	.process_added = on_process_added,
+	.process_removed = on_process_removed,
+	.process_sampled = on_process_sampled,
+	.process_backend_changed = on_process_backend_changed,
+	.manager_changed = on_manager_changed,
+	.reload_finished = on_reload_finished,
+};
+
+/* ---- the connection ---- */
 
 static int on_name_request(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
 	const sd_bus_error *e = sd_bus_message_get_error(reply);
-	struct manager *m = userdata;
+	struct manager *m = manager_of(userdata);
 	uint32_t result;
 	int r;
 
 	if (e) {
 		r = sd_bus_error_get_errno(e);
-		log_error("Cannot own %s: %s", BUS_NAME, e->message ?: e->name);
+		log_error("Cannot own %s: %s", DIRTYRATE_BUS_NAME, e->message ?: e->name);
 		return sd_event_exit(m->event, r > 0 ? -r : -EACCES);
 	}
 	r = sd_bus_message_read(reply, "u", &result);
 	if (r < 0 || result != 1 /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */) {
-		log_error("Cannot own %s: it is already taken.", BUS_NAME);
+		log_error("Cannot own %s: it is already taken.", DIRTYRATE_BUS_NAME);
 		return sd_event_exit(m->event, -EEXIST);
 	}
 
 	/* Name owned and backends probed: now we are ready. */
-	log_info("Serving %s; default backend %s.", BUS_NAME, backend_to_string(m->default_backend));
-	(void) sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu process%s; backend %s.", m->n_tracked,
-			  m->n_tracked == 1 ? "" : "es", backend_to_string(m->default_backend));
+	log_info("Serving %s; default backend %s.", DIRTYRATE_BUS_NAME, m->backends[m->default_backend]->name);
+	(void) sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu process%s; backend %s.", m->n_processes,
+			  m->n_processes == 1 ? "" : "es", m->backends[m->default_backend]->name);
 	return 0;
 }
 
 static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
-	struct manager *m = userdata;
-
 	log_error("Lost the bus connection; exiting.");
-	return sd_event_exit(m->event, -ECONNRESET);
+	return sd_event_exit(manager_of(userdata)->event, -ECONNRESET);
 }
 
-static int bus_connect(struct manager *m) {
+static int bus_connect(const char *address, sd_bus **ret) {
 	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
 	int r;
 
-	if (!m->bus_address) {
+	if (!address) {
 		/* Honours DBUS_SYSTEM_BUS_ADDRESS. */
 		r = sd_bus_open_system(&bus);
 		if (r < 0)
@@ -317,46 +426,77 @@ static int bus_connect(struct manager *m) {
 	} else {
 		r = sd_bus_new(&bus);
 		if (r >= 0)
-			r = sd_bus_set_address(bus, m->bus_address);
+			r = sd_bus_set_address(bus, address);
 		if (r >= 0)
 			r = sd_bus_set_bus_client(bus, true);
 		if (r >= 0)
 			r = sd_bus_start(bus);
 		if (r < 0)
-			return log_error_errno(r, "Cannot connect to the bus at %s: %m", m->bus_address);
+			return log_error_errno(r, "Cannot connect to the bus at %s: %m", address);
 	}
-	m->bus = TAKE_PTR(bus);
+	*ret = TAKE_PTR(bus);
 	return 0;
 }
 
-int bus_manager_register(struct manager *m) {
+static void manager_bus_freep(struct manager_bus **b) {
+	bus_manager_free(*b);
+}
+
+int bus_manager_new(struct manager *m, const char *address, struct manager_bus **ret) {
+	_cleanup_(manager_bus_freep) struct manager_bus *b = NULL;
+	sd_bus *bus = NULL;
 	int r;
 
-	r = bus_connect(m);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return log_oom();
+	b->manager = m;
+	r = bus_connect(address, &bus);
 	if (r < 0)
 		return r;
+	b->bus = bus;
 
-	r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, m);
+	r = sd_bus_add_object_vtable(bus, NULL, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, manager_vtable, b);
 	if (r < 0)
 		return log_error_errno(r, "Cannot register the Manager interface: %m");
-	r = sd_bus_add_object_manager(m->bus, NULL, MANAGER_PATH);
+	r = sd_bus_add_object_manager(bus, NULL, DIRTYRATE_MANAGER_PATH);
 	if (r < 0)
 		return log_error_errno(r, "Cannot register the object manager: %m");
-	r = bus_process_register(m);
+	r = bus_process_register(b);
+	if (r < 0)
+		return r;
+	r = bus_read_access_register(b);
 	if (r < 0)
 		return r;
 
-	r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
-				"org.freedesktop.DBus.Local", "Disconnected", on_disconnected, m);
+	r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+				"org.freedesktop.DBus.Local", "Disconnected", on_disconnected, b);
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch for disconnection: %m");
 
-	r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+	r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
 
-	r = sd_bus_request_name_async(m->bus, NULL, BUS_NAME, 0, on_name_request, m);
+	r = sd_bus_request_name_async(bus, NULL, DIRTYRATE_BUS_NAME, 0, on_name_request, b);
 	if (r < 0)
-		return log_error_errno(r, "Cannot request %s: %m", BUS_NAME);
+		return log_error_errno(r, "Cannot request %s: %m", DIRTYRATE_BUS_NAME);
+
+	manager_set_events(m, &bus_events, b);
+	*ret = TAKE_PTR(b);
 	return 0;
+}
+
+struct manager_bus *bus_manager_free(struct manager_bus *b) {
+	if (!b)
+		return NULL;
+	if (b->manager->events_userdata == b)
+		manager_set_events(b->manager, NULL, NULL);
+	/* Exiting during a reload's rescan: those callers get no reply. */
+	for (size_t i = 0; i < b->n_reloads; i++)
+		sd_bus_message_unref(b->reloads[i]);
+	free(b->reloads);
+	sd_bus_flush_close_unref(b->bus);
+	free(b);
+	return NULL;
 }

@@ -3,13 +3,13 @@
 #include <stdarg.h>
 
 #include "config.h"
+#include "parse-util.h"
 #include "util.h"
 
 void config_init_default(struct config *c) {
 	*c = (struct config) {
 		.sample_interval_usec = USEC_PER_SEC,
 		.rescan_interval_usec = 10 * USEC_PER_SEC,
-		.backend = BACKEND_AUTO,
 	};
 }
 
@@ -21,69 +21,11 @@ static void track_rule_done(struct track_rule *r) {
 }
 
 void config_done(struct config *c) {
+	free(c->backend);
 	for (size_t i = 0; i < c->n_rules; i++)
 		track_rule_done(&c->rules[i]);
 	free(c->rules);
 	*c = (struct config) {};
-}
-
-static int parse_number_with_suffix(const char *s, uint64_t *ret_value, const char **ret_suffix) {
-	uint64_t v = 0;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t) (*p - '0');
-	}
-	*ret_value = v;
-	*ret_suffix = p;
-	return 0;
-}
-
-struct unit_factor {
-	const char *suffix;
-	uint64_t factor;
-};
-
-/* "<digits><suffix>" with a suffix from the table; overflow is -ERANGE. */
-static int parse_with_units(const char *s, const struct unit_factor *units, size_t n_units, uint64_t *ret) {
-	const char *suffix;
-	uint64_t v;
-	int r;
-
-	r = parse_number_with_suffix(s, &v, &suffix);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n_units; i++)
-		if (streq(suffix, units[i].suffix)) {
-			if (v > UINT64_MAX / units[i].factor)
-				return -ERANGE;
-			*ret = v * units[i].factor;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-int parse_time_usec(const char *s, uint64_t *ret) {
-	static const struct unit_factor units[] = {
-		{ "", USEC_PER_SEC }, { "s", USEC_PER_SEC }, { "ms", USEC_PER_MSEC }, { "us", 1 },
-		{ "min", 60 * USEC_PER_SEC }, { "h", 3600 * USEC_PER_SEC },
-	};
-
-	return parse_with_units(s, units, ELEMENTSOF(units), ret);
-}
-
-int parse_size_bytes(const char *s, uint64_t *ret) {
-	static const struct unit_factor units[] = {
-		{ "", 1 }, { "B", 1 }, { "K", 1024 }, { "KB", 1024 },
-		{ "M", 1024 * 1024 }, { "MB", 1024 * 1024 },
-		{ "G", 1024 * 1024 * 1024 }, { "GB", 1024 * 1024 * 1024 },
-	};
-
-	return parse_with_units(s, units, ELEMENTSOF(units), ret);
 }
 
 enum section { SECTION_NONE, SECTION_DAEMON, SECTION_TRACK };
@@ -125,8 +67,20 @@ static int set_string(struct parser *p, char **field, const char *value) {
 	return *field ? 0 : -ENOMEM;
 }
 
+/* ", pagemap-ioctl, clear-refs or faults-only": the table's names, for messages. */
+static const char *backend_names_list(void) {
+	static char buf[256];
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < backend_table_len && len < sizeof(buf); i++)
+		len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%s%s", i + 1 == backend_table_len ? " or " : ", ",
+					 backend_table[i]->name);
+	return buf;
+}
+
 static int parse_daemon_key(struct parser *p, const char *key, const char *value) {
-	static const char *const keys[] = { "SampleIntervalSec", "RescanIntervalSec", "Backend" };
+	static const char *const keys[] = { "SampleIntervalSec", "RescanIntervalSec", "Backend", "ReadAccess" };
 	uint64_t usec;
 	int r;
 
@@ -151,8 +105,20 @@ static int parse_daemon_key(struct parser *p, const char *key, const char *value
 	}
 
 	if (streq(key, "Backend")) {
-		if (backend_from_string(value, &p->cfg.backend) < 0)
-			return fail(p, "unknown Backend=%s (expected auto, pagemap-ioctl, clear-refs or faults-only)", value);
+		if (streq(value, "auto"))
+			return 0;
+		if (backend_from_name(value) < 0)
+			return fail(p, "unknown Backend=%s (expected auto%s)", value, backend_names_list());
+		return set_string(p, &p->cfg.backend, value);
+	}
+
+	if (streq(key, "ReadAccess")) {
+		if (streq(value, "all"))
+			p->cfg.read_access = READ_ACCESS_ALL;
+		else if (streq(value, "owner"))
+			p->cfg.read_access = READ_ACCESS_OWNER;
+		else
+			return fail(p, "unknown ReadAccess=%s (expected all or owner)", value);
 		return 0;
 	}
 

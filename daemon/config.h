@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "backend.h"
+#include "util.h"
 
 #ifndef CONFIG_DEFAULT_PATH /* meson passes $sysconfdir/dirtyrate/dirtyrated.conf */
 #define CONFIG_DEFAULT_PATH "/etc/dirtyrate/dirtyrated.conf"
@@ -38,10 +39,17 @@ struct track_rule {
 	uint64_t min_resident_bytes;
 };
 
+/* Who may read a tracked process's object (ReadAccess=). */
+enum read_access {
+	READ_ACCESS_ALL,	/* every local user (the default) */
+	READ_ACCESS_OWNER,	/* root, the process's UID, or polkit's org.dirtyrate1.read-all */
+};
+
 struct config {
 	uint64_t sample_interval_usec;
 	uint64_t rescan_interval_usec;
-	enum backend backend;
+	char *backend;			/* a name of backend_table; NULL: auto */
+	enum read_access read_access;
 	struct track_rule *rules;
 	size_t n_rules;
 };
@@ -61,8 +69,3 @@ int config_parse(const char *text, const char *name, struct config *ret, char **
  * sets *ret_missing); an unreadable one is an error like a bad one.
  */
 int config_load(const char *path, struct config *ret, bool *ret_missing, char **ret_error);
-
-/* Time values: "1", "1s", "500ms", "250000us", "2min", "1h". */
-int parse_time_usec(const char *s, uint64_t *ret);
-/* Sizes: "4096", "64K", "1M", "2G" (powers of 1024), optional trailing "B". */
-int parse_size_bytes(const char *s, uint64_t *ret);

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "faults.h"	/* bpf/: libdrbpf */
+#include "drbpf.h"	/* bpf/: libdrbpf */
 
 #include "fault-source.h"
 #include "util.h"
@@ -121,7 +121,6 @@ static struct fault_counts from_dr(const struct dr_fault_counts *c) {
 		.np_write_faults = c->np_write_faults,
 		.cleared_pages_self = c->cleared_pages_self,
 		.clears_foreign = c->clears_foreign,
-		.cleared_pages_foreign = c->cleared_pages_foreign,
 		.last_foreign_clear_nsec = c->last_foreign_clear_ns,
 	};
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The daemon's seam to per-process fault counters. The BPF library (bpf/,
- * include/dirtyrate/faults.h) is one implementation (fault-source-bpf.c);
- * a build without it links fault-source-none.c, which never opens and says
- * why. Nothing else in the daemon knows about BPF.
+ * The daemon's seam to per-process fault counters. The daemon links the one
+ * over the BPF library (fault-source-bpf.c, over bpf/drbpf.h); the sampler's
+ * unit test links a fake (tests/fake-fault-source.c) that it drives by hand.
+ * Nothing else in the daemon knows about BPF.
  *
  * PIDs are the daemon's own (its PID namespace): the source translates.
  */
@@ -20,7 +20,6 @@ struct fault_counts {
 	uint64_t np_write_faults;	/* write faults on non-present pages (first touch) */
 	uint64_t cleared_pages_self;	/* pages our own soft-dirty clears of it cleared */
 	uint64_t clears_foreign;	/* soft-dirty clears of this process by anyone but us */
-	uint64_t cleared_pages_foreign;
 	uint64_t last_foreign_clear_nsec; /* CLOCK_MONOTONIC of the last one; 0: none */
 };
 
@@ -29,7 +28,7 @@ struct fault_source;
 /*
  * Opens and attaches the counters; the daemon's clears count as its own.
  * On failure returns a negative errno and puts a human-readable reason into
- * why (e.g. "no CAP_BPF", "built without BPF support"); the daemon keeps
+ * why (e.g. "no CAP_BPF"); the daemon keeps
  * running without fault data. On success why may hold a note on what is
  * missing (e.g. why foreign clears cannot be seen), else it is empty.
  * Library messages go to the daemon's log at debug level.

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* dirtyrated: publishes per-process memory dirty rates on the system bus. */
+/* dirtyrated's command line and life cycle, over any backend table (main.h). */
 #include <getopt.h>
+#include <sys/resource.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "backend.h"
+#include "bus-manager.h"
+#include "main.h"
 #include "manager.h"
 #include "util.h"
 
@@ -27,23 +30,22 @@ static void help(void) {
 
 /*
  * For scripts and operators: what this kernel offers, without a bus. Exits 2
- * when only faults-only is left (no soft-dirty), so `dirtyrated --probe` can
- * decide where a demo or test runs.
+ * when no backend the kernel provides is there (no soft-dirty), so
+ * `dirtyrated --probe` can decide where a demo or test runs.
  */
-static int probe(void) {
-	struct backend_support support;
-	bool soft_dirty = false;
+static int probe(const struct backend_ops *const *backends, size_t n_backends) {
+	bool kernel_backend = false;
 
-	backend_probe(&support);
-	for (enum backend b = 0; b < _BACKEND_MAX; b++) {
-		printf("%-14s %s\n", backend_to_string(b), support.available[b] ? "yes" : "no");
-		if (b != BACKEND_FAULTS_ONLY && support.available[b])
-			soft_dirty = true;
+	for (size_t b = 0; b < n_backends; b++) {
+		bool available = backends[b]->probe();
+
+		printf("%-14s %s\n", backends[b]->name, available ? "yes" : "no");
+		kernel_backend = kernel_backend || (available && backends[b]->kernel_feature);
 	}
-	exit(soft_dirty ? EXIT_SUCCESS : 2);
+	exit(kernel_backend ? EXIT_SUCCESS : 2);
 }
 
-static int parse_argv(int argc, char *argv[]) {
+static int parse_argv(int argc, char *argv[], const struct backend_ops *const *backends, size_t n_backends) {
 	enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_BUS_ADDRESS, ARG_DEBUG, ARG_PROBE };
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -78,7 +80,7 @@ static int parse_argv(int argc, char *argv[]) {
 			log_set_max_level(LOG_DEBUG);
 			break;
 		case ARG_PROBE:
-			return probe();
+			return probe(backends, n_backends);
 		default:
 			return -EINVAL;
 		}
@@ -88,18 +90,39 @@ static int parse_argv(int argc, char *argv[]) {
 	return 1;
 }
 
-int main(int argc, char *argv[]) {
+/*
+ * Every tracked process holds a pidfd and a /proc/PID directory fd (and its
+ * backend's files): the default soft limit of 1024 fds would stop tracking
+ * at a few hundred. Raise it to the hard limit, as systemd's daemons do.
+ * The unit sets LimitNOFILE= itself (its filter forbids setrlimit()).
+ */
+static void raise_fd_limit(void) {
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_debug_errno(errno, "Cannot raise the fd limit to %llu: %m", (unsigned long long) rl.rlim_max);
+}
+
+int dirtyrated_main(int argc, char *argv[], const struct backend_ops *const *backends, size_t n_backends) {
 	_cleanup_(manager_freep) struct manager *m = NULL;
+	struct manager_bus *bus = NULL;
 	int r;
 
-	r = parse_argv(argc, argv);
+	r = parse_argv(argc, argv, backends, n_backends);
 	if (r <= 0)
 		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	raise_fd_limit();
 
-	r = manager_new(arg_config, arg_bus_address, &m);
+	r = manager_new(arg_config, backends, n_backends, &m);
 	if (r < 0)
 		goto finish;
 	r = manager_start(m);
+	if (r < 0)
+		goto finish;
+	r = bus_manager_new(m, arg_bus_address, &bus);
 	if (r < 0)
 		goto finish;
 
@@ -111,5 +134,6 @@ int main(int argc, char *argv[]) {
 
 finish:
 	(void) sd_notify(false, r < 0 ? "STATUS=Failed." : "STOPPING=1\nSTATUS=Shutting down.");
+	bus_manager_free(bus);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

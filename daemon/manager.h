@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The daemon's state: event loop, bus, config, backends and tracked processes. */
+/*
+ * The daemon's core (the org.dirtyrate1.Manager object): event loop,
+ * config, backends, fault counters and the tracked processes. It knows
+ * nothing of D-Bus: whoever publishes it (bus-manager.c) registers a
+ * struct manager_events and hears about every change through it.
+ */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
-#include <dirtyrate/pagemap-sd.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "backend.h"
 #include "config.h"
 #include "fault-source.h"
-#include "tracked.h"
-
-#define MANAGER_IOCTL_VEC_LEN 4096 /* 32 KiB of offsets per PAGEMAP_SD call */
+#include "process.h"
+#include "rescan.h"
+#include "sampler.h"
 
 /* A process the operator untracked: rules must not pick it up again. */
 struct identity {
@@ -23,55 +27,114 @@ struct identity {
 	uint64_t start_ticks;
 };
 
+/* What changed on the manager itself (a bit mask). */
+enum manager_change {
+	MANAGER_CHANGED_BACKEND = 1 << 0,		/* the default backend */
+	MANAGER_CHANGED_SAMPLE_INTERVAL = 1 << 1,
+	MANAGER_CHANGED_TRACKED = 1 << 2,		/* the number of processes */
+	MANAGER_CHANGED_LAST_SAMPLE = 1 << 3,		/* a pass over all of them ended */
+	MANAGER_CHANGED_READ_ACCESS = 1 << 4,
+};
+
+/*
+ * The core's events. Each may be NULL. A process is announced with
+ * process_added once it is in the manager's list, and process_removed is
+ * called while it still is (so its object still resolves).
+ */
+struct manager_events {
+	void (*process_added)(struct process *p, void *userdata);
+	void (*process_removed)(struct process *p, void *userdata);
+	void (*process_sampled)(struct process *p, void *userdata);
+	void (*process_backend_changed)(struct process *p, void *userdata);
+	void (*manager_changed)(struct manager *m, unsigned changes, void *userdata);
+	/* The rescan of a successful manager_reload() ended: the reload is done. */
+	void (*reload_finished)(struct manager *m, void *userdata);
+};
+
 struct manager {
 	sd_event *event;
-	sd_bus *bus;
-	const char *bus_address;	/* NULL: the system bus */
 
 	char *config_path;
 	struct config config;
-	uint64_t sample_interval_usec;	/* config's, or SampleIntervalUSec set at runtime */
+	uint64_t sample_interval_usec;	/* the config's, or SetSampleInterval()'s */
 
-	struct backend_support support;
-	enum backend default_backend;	/* the best available, or the configured one */
+	const struct backend_ops *const *backends;	/* best first */
+	size_t n_backends;
+	bool *available;		/* per backend: this kernel has it */
+	size_t default_backend;		/* the best available, or the configured one */
 	struct fault_source *faults;	/* NULL: no fault counters */
 	uint64_t page_size;
 	long ticks_per_sec;
-	loff_t *ioctl_vec;
+	/* The clock of samples and intervals; the sampler's test fakes it. */
+	uint64_t (*now_usec)(clockid_t clock);
 
-	struct tracked **tracked;	/* sorted by pid */
-	size_t n_tracked;
+	struct process **processes;	/* sorted by pid */
+	size_t n_processes;
 	struct identity *untracked;
 	size_t n_untracked;
 
-	sd_event_source *sample_timer, *rescan_timer;
-	uint64_t last_sample_duration_usec;
+	struct rescan rescan;
+	struct sampler sampler;
+	bool reload_pending;		/* a reload's rescan runs (READY=1 and reload_finished when it ends) */
+
+	const struct manager_events *events;
+	void *events_userdata;
 };
 
-int manager_new(const char *config_path, const char *bus_address, struct manager **ret);
+/*
+ * Probes the backends of the table (best first) and loads the config; a
+ * bad config file is an error here (logged with FILE:LINE).
+ */
+int manager_new(const char *config_path, const struct backend_ops *const *backends, size_t n_backends,
+		struct manager **ret);
 struct manager *manager_free(struct manager *m);
-static inline void manager_freep(struct manager **m) { manager_free(*m); }
+static inline void manager_freep(struct manager **m) {
+	manager_free(*m);
+}
 
-/* Probes, connects, registers objects and requests the name; READY=1 follows
- * from the name-acquired callback. */
+/* Opens the fault counters and sets up the event loop, signals and timers. */
 int manager_start(struct manager *m);
 int manager_run(struct manager *m);
 
-/* Rereads the config file; on failure the old one stays and *ret_error says why. */
+void manager_set_events(struct manager *m, const struct manager_events *events, void *userdata);
+
+/*
+ * Rereads the config file; on failure the old one stays and *ret_error
+ * says why. On success the new rules apply in a rescan that begins now
+ * (one in progress starts over): the reload is done when it ends, with
+ * READY=1 and the reload_finished event (before this returns if there is
+ * no event loop). Until then m->reload_pending is set.
+ */
 int manager_reload(struct manager *m, char **ret_error);
+/* -ERANGE outside SAMPLE_INTERVAL_MIN_USEC..SAMPLE_INTERVAL_MAX_USEC. */
 int manager_set_sample_interval(struct manager *m, uint64_t usec);
 
-struct tracked *manager_find(struct manager *m, pid_t pid);
-/* Tracks pid (idempotent: an API call upgrades a rule-tracked process). */
-int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct tracked **ret);
-/* by_operator: remember it so rules do not track it again. */
-void manager_untrack(struct manager *m, struct tracked *t, bool by_operator, const char *why);
+/* The first available backend at index 'from' or after; n_backends if none. */
+size_t manager_next_backend(const struct manager *m, size_t from);
 
-/* Signals: the bus side lives in bus-manager.c and bus-process.c. */
-int bus_manager_register(struct manager *m);
-int bus_process_register(struct manager *m);
-int bus_manager_emit_changed(struct manager *m, const char *property);
-int bus_process_emit_sampled(struct tracked *t);
-int bus_process_emit_added(struct tracked *t);
-int bus_process_emit_removed(struct tracked *t);
-int bus_process_emit_backend_changed(struct tracked *t);
+/* The tracked process with this PID, also one whose exit is not handled yet. */
+struct process *manager_find_process(struct manager *m, pid_t pid);
+/*
+ * The tracked process with the lowest PID >= pid, or NULL: a walk in PID
+ * order from a cursor, which processes may join and leave between two
+ * steps (steps.h), visits each process there throughout once.
+ */
+struct process *manager_first_process_from(struct manager *m, pid_t pid);
+/*
+ * The tracked process with this PID if it still runs. A process that has
+ * exited but whose exit is not handled yet counts as gone; this is the only
+ * liveness check, and it changes nothing, so read paths may use it.
+ */
+struct process *manager_get_process(struct manager *m, pid_t pid);
+/* Tracks pid (idempotent: an API call upgrades a rule-tracked process). */
+int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct process **ret);
+/* by_operator: remember it so rules do not track it again. */
+void manager_untrack(struct manager *m, struct process *p, bool by_operator, const char *why);
+
+/* The rescan ended (rescan.c): finishes a reload that waits for it. */
+void manager_rescan_finished(struct manager *m);
+
+/* Events, for the core's own files. */
+void manager_emit_sampled(struct manager *m, struct process *p);
+void manager_emit_backend_changed(struct manager *m, struct process *p);
+void manager_emit_changed(struct manager *m, unsigned changes);

@@ -11,18 +11,18 @@ int process_path_from_pid(pid_t pid, char *buf, size_t size) {
 
 	if (pid <= 0)
 		return -EINVAL;
-	n = snprintf(buf, size, PROCESS_PATH_PREFIX "/%d", (int) pid);
+	n = snprintf(buf, size, DIRTYRATE_PROCESS_PATH_PREFIX "/%d", (int) pid);
 	if (n < 0 || (size_t) n >= size)
 		return -ENOBUFS;
 	return 0;
 }
 
 int process_path_to_pid(const char *path, pid_t *ret) {
-	const size_t plen = strlen(PROCESS_PATH_PREFIX);
+	const size_t plen = strlen(DIRTYRATE_PROCESS_PATH_PREFIX);
 	const char *p;
 	long long v = 0;
 
-	if (strncmp(path, PROCESS_PATH_PREFIX, plen) != 0 || path[plen] != '/')
+	if (strncmp(path, DIRTYRATE_PROCESS_PATH_PREFIX, plen) != 0 || path[plen] != '/')
 		return -EINVAL;
 	p = path + plen + 1;
 	if (*p < '1' || *p > '9')

@@ -10,11 +10,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define MANAGER_PATH "/org/dirtyrate1"
-#define PROCESS_PATH_PREFIX "/org/dirtyrate1/process"
+#include <dirtyrate/bus.h>
 
 /* Enough for the prefix, '/', and a 10-digit PID. */
-#define PROCESS_PATH_MAX (sizeof(PROCESS_PATH_PREFIX) + 1 + 10)
+#define PROCESS_PATH_MAX (sizeof(DIRTYRATE_PROCESS_PATH_PREFIX) + 1 + 10)
 
 /* Returns -EINVAL for pid <= 0. */
 int process_path_from_pid(pid_t pid, char *buf, size_t size);

@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"	/* parse_size_bytes(), as for MinResidentBytes= */
+#include "parse-util.h"	/* parse_size_bytes(), as for MinResidentBytes= */
 
 #define TICKS_PER_SEC 100
 

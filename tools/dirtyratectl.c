@@ -15,12 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirtyrate/bus.h>
 #include <systemd/sd-bus.h>
-
-#define BUS_NAME	"org.dirtyrate1"
-#define MANAGER_PATH	"/org/dirtyrate1"
-#define MANAGER_IFACE	"org.dirtyrate1.Manager"
-#define PROCESS_IFACE	"org.dirtyrate1.Process"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -140,7 +136,7 @@ static int read_object(sd_bus_message *m, struct process_view *p, bool *found) {
 		r = sd_bus_message_read(m, "s", &iface);
 		if (r < 0)
 			return r;
-		if (strcmp(iface, PROCESS_IFACE) != 0) {
+		if (strcmp(iface, DIRTYRATE_PROCESS_INTERFACE) != 0) {
 			r = sd_bus_message_skip(m, "a{sv}");
 		} else {
 			*found = true;
@@ -174,7 +170,7 @@ static int print_processes(sd_bus *bus, bool with_time, bool header) {
 	unsigned n = 0;
 	int r;
 
-	r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+	r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
 			       "GetManagedObjects", &error, &reply, NULL);
 	if (r < 0)
 		return fail(r, "GetManagedObjects", &error);
@@ -226,23 +222,23 @@ static int cmd_status(sd_bus *bus) {
 	const char *f;
 	int r;
 
-	r = sd_bus_get_property_string(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Version", &error, &version);
+	r = sd_bus_get_property_string(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Version", &error, &version);
 	if (r >= 0)
-		r = sd_bus_get_property_string(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Backend", &error, &backend);
+		r = sd_bus_get_property_string(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend", &error, &backend);
 	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE,
+		r = sd_bus_get_property_trivial(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE,
 						"SampleIntervalUSec", &error, 't', &interval);
 	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE,
+		r = sd_bus_get_property_trivial(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE,
 						"PageSize", &error, 't', &page);
 	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE,
+		r = sd_bus_get_property_trivial(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE,
 						"TrackedProcesses", &error, 'u', &tracked);
 	if (r >= 0)
-		r = sd_bus_get_property(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Features",
+		r = sd_bus_get_property(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Features",
 					&error, &features, "as");
 	if (r < 0)
-		return fail(r, "reading " MANAGER_IFACE, &error);
+		return fail(r, "reading " DIRTYRATE_MANAGER_INTERFACE, &error);
 
 	printf("Version:  %s\nBackend:  %s\nFeatures:", version, backend);
 	r = sd_bus_message_enter_container(features, 'a', "s");
@@ -308,15 +304,15 @@ static int cmd_show(sd_bus *bus, uint32_t pid) {
 	const char *path, *name;
 	int r;
 
-	r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetProcess",
+	r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "GetProcess",
 			       &error, &reply, "u", pid);
 	if (r < 0)
 		return fail(r, "GetProcess", &error);
 	r = sd_bus_message_read(reply, "o", &path);
 	if (r < 0)
 		return fail(r, "GetProcess reply", NULL);
-	r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
-			       &error, &all, "s", PROCESS_IFACE);
+	r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+			       &error, &all, "s", DIRTYRATE_PROCESS_INTERFACE);
 	if (r < 0)
 		return fail(r, "GetAll", &error);
 
@@ -358,7 +354,7 @@ static int cmd_track(sd_bus *bus, const char *method, const char *pid_arg) {
 	r = parse_pid(pid_arg, &pid);
 	if (r < 0)
 		return r;
-	r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, method, &error, &reply, "u", pid);
+	r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, method, &error, &reply, "u", pid);
 	if (r < 0)
 		return fail(r, method, &error);
 	if (strcmp(method, "TrackProcess") == 0 && sd_bus_message_read(reply, "o", &path) > 0)

@@ -69,7 +69,7 @@ static double measure(const char *bindir, uint64_t rate, unsigned passes, double
 	char pps[64], count_arg[128], file[64], path[PROCESS_PATH_MAX];
 	struct changes c = { .path = path };
 	struct reading r[MAX_INTERVALS + 1], at_track;
-	double err[MAX_INTERVALS], abs_err[MAX_INTERVALS], page = get_u64(bus, MANAGER_PATH, MANAGER, "PageSize");
+	double err[MAX_INTERVALS], abs_err[MAX_INTERVALS], page = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "PageSize");
 	double first_err, first_ms, avg10_3s = NAN, window_err, achieved, truth, worst = 0, per_interval;
 	const volatile uint64_t *count;
 	uint64_t t_track;
@@ -169,9 +169,9 @@ int main(int argc, char **argv) {
 		FAIL("usage: accuracy --bindir DIR [--rates W,...] [--passes 4-%d]", MAX_INTERVALS);
 
 	bus = bus_open();
-	backend = get_string(bus, MANAGER_PATH, MANAGER, "Backend");
+	backend = get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend");
 	printf("accuracy of DirtyBytesPerSec, %u intervals of %.1f s per rate; load %s\n", passes,
-	       get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec") / 1e6, loadavg(load, sizeof(load)));
+	       get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec") / 1e6, loadavg(load, sizeof(load)));
 	background = measure(bindir, 0, passes, 0, backend);
 	printf("%-23s %7s %9s %7s %4s %9s %9s %9s %9s %9s %8s %9s %9s %9s\n", "", "W pg/s", "achieved", "of W",
 	       "n", "median", "med |e|", "p90 |e|", "worst", "window", "1st ms", "1st err", "avg10@3s", "avg10@end");

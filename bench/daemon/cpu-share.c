@@ -104,11 +104,11 @@ int main(int argc, char **argv) {
 	for (unsigned i = 0; i < n; i++)
 		pids[i] = workload_start(bindir, region_arg, rate_arg, "--unique-window=2", NULL);
 	bus = bus_open();
-	page = get_u64(bus, MANAGER_PATH, MANAGER, "PageSize");
+	page = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "PageSize");
 	for (unsigned i = 0; i < n; i++)
 		track(bus, pids[i], path);
 	/* Two intervals: every process has had its first periodic pass. */
-	usleep(2 * get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec"));
+	usleep(2 * get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec"));
 
 	t0 = now_nsec();
 	daemon0 = proc_cpu_usec(daemon_pid);
@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
 	/* One look a second at the last pass's duration (each pass, at a 1 s interval). */
 	for (unsigned s = 0; s < seconds; s++) {
 		sleep(1);
-		pass_ms[n_pass++] = get_u64(bus, MANAGER_PATH, MANAGER, "LastSampleDurationUSec") / 1000.0;
+		pass_ms[n_pass++] = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec") / 1000.0;
 	}
 	t1 = now_nsec();
 	daemon1 = proc_cpu_usec(daemon_pid);
@@ -129,9 +129,9 @@ int main(int argc, char **argv) {
 		wl1 += proc_cpu_usec(pids[i]);
 	for (unsigned i = 0; i < n; i++) {
 		process_path_from_pid(pids[i], path, sizeof(path));
-		tracked_bytes += get_u64(bus, path, PROCESS, "TrackedBytes");
+		tracked_bytes += get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "ScannedBytes");
 	}
-	backend = get_string(bus, MANAGER_PATH, MANAGER, "Backend");
+	backend = get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend");
 
 	{
 		double wall = (t1 - t0) / 1e3, d = daemon1 - daemon0, w = wl1 - wl0, b = bus1 - bus0;

@@ -55,14 +55,14 @@ static void call_once(sd_bus *bus, struct client *c) {
 
 	switch (c->call) {
 	case PING:
-		r = sd_bus_call_method(bus, DEST, MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", &e, &reply, NULL);
+		r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", &e, &reply, NULL);
 		break;
 	case GETALL:
-		r = sd_bus_call_method(bus, DEST, paths[rand_r(&c->seed) % n_paths], "org.freedesktop.DBus.Properties",
-				       "GetAll", &e, &reply, "s", PROCESS);
+		r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, paths[rand_r(&c->seed) % n_paths], "org.freedesktop.DBus.Properties",
+				       "GetAll", &e, &reply, "s", DIRTYRATE_PROCESS_INTERFACE);
 		break;
 	default:
-		r = sd_bus_call_method(bus, DEST, MANAGER_PATH, MANAGER, "ListProcesses", &e, &reply, NULL);
+		r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "ListProcesses", &e, &reply, NULL);
 		break;
 	}
 	if (r < 0)
@@ -154,18 +154,6 @@ static unsigned long status_kib(pid_t pid, const char *key) {
 	return v;
 }
 
-static pid_t spawn_sleeper(void) {
-	pid_t pid = fork();
-
-	ASSERT_TRUE(pid >= 0);
-	if (pid == 0) {
-		prctl_set_pdeathsig();
-		for (;;)
-			pause();
-	}
-	return pid;
-}
-
 int main(int argc, char **argv) {
 	static const struct option options[] = {
 		{ "processes", required_argument, NULL, 'n' },
@@ -219,8 +207,8 @@ int main(int argc, char **argv) {
 	track_ms = (now_usec(CLOCK_MONOTONIC) - t0) / 1000.0;
 	n_paths = n;
 	/* Two intervals: at least one whole pass over all of them. */
-	usleep(2 * get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec"));
-	pass_usec = get_u64(bus, MANAGER_PATH, MANAGER, "LastSampleDurationUSec");
+	usleep(2 * get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec"));
+	pass_usec = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec");
 	rss1 = status_kib(daemon_pid, "VmRSS");
 
 	for (unsigned k = 0; k < n_clients; k++)
@@ -230,7 +218,7 @@ int main(int argc, char **argv) {
 	hwm = status_kib(daemon_pid, "VmHWM");
 
 	printf("dirtyrated tracking %u sleeping processes (backend %s), %.0f s per cell, load average at end: %s\n",
-	       n, get_string(bus, MANAGER_PATH, MANAGER, "Backend"), seconds, loadavg(load, sizeof(load)));
+	       n, get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend"), seconds, loadavg(load, sizeof(load)));
 	printf("  TrackProcess x %u: %.0f ms (%.2f ms each); last sample pass over all: %.1f ms\n", n, track_ms,
 	       track_ms / n, pass_usec / 1000.0);
 	printf("  %-16s %7s %9s %9s %10s %9s %10s\n", "call", "clients", "p50 ms", "p99 ms", "max ms", "calls/s",

@@ -11,8 +11,8 @@
  * first periodic pass, the Manager's LastSampleDurationUSec (wall time of
  * the whole pass: /proc reads, the backend's get+clear, the fault counter
  * snapshot, accounting and the PropertiesChanged signal) is read after each
- * of N passes. ns per tracked page = pass time / (TrackedBytes / page size);
- * TrackedBytes counts every writable mapping walked (region, heap, stack,
+ * of N passes. ns per tracked page = pass time / (ScannedBytes / page size);
+ * ScannedBytes counts every writable mapping walked (region, heap, stack,
  * libraries' data). The 1 MiB process shows the fixed cost of a pass per
  * process (reading /proc, one call per mapping, the signal).
  */
@@ -42,7 +42,7 @@ static struct cell measure(const char *bindir, const char *size, const char *rat
 	char region[64], pps[64], path[PROCESS_PATH_MAX];
 	struct changes c = { .path = path };
 	double ms[64];
-	uint64_t d0, page = get_u64(bus, MANAGER_PATH, MANAGER, "PageSize");
+	uint64_t d0, page = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "PageSize");
 	struct cell cell = {};
 	char *backend;
 	pid_t pid;
@@ -57,11 +57,11 @@ static struct cell measure(const char *bindir, const char *size, const char *rat
 	d0 = c.pass[0].dirtied_bytes_total;
 	for (unsigned i = 0; i < passes; i++) {
 		wait_for_changes(bus, &c, i + 2, "a pass");
-		ms[i] = get_u64(bus, MANAGER_PATH, MANAGER, "LastSampleDurationUSec") / 1000.0;
+		ms[i] = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec") / 1000.0;
 	}
-	cell.tracked_pages = get_u64(bus, path, PROCESS, "TrackedBytes") / page;
+	cell.tracked_pages = get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "ScannedBytes") / page;
 	cell.dirty_pages = (c.pass[passes].dirtied_bytes_total - d0) / page / passes;
-	backend = get_string(bus, path, PROCESS, "Backend");
+	backend = get_string(bus, path, DIRTYRATE_PROCESS_INTERFACE, "Backend");
 	snprintf(cell.backend, sizeof(cell.backend), "%s", backend);
 	free(backend);
 	cell.pass_ms = percentile(ms, passes, 0.5);
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
 	bus = bus_open();
 
 	printf("sample pass cost, one tracked process, median of %u passes at %.1f s intervals; load %s\n", passes,
-	       get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec") / 1e6, loadavg(load, sizeof(load)));
+	       get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec") / 1e6, loadavg(load, sizeof(load)));
 	printf("%-26s %6s %8s %10s %12s %10s %8s %8s %13s\n", "", "region", "pages/s", "tracked pg",
 	       "dirty pg/pass", "pass ms", "min", "max", "ns/tracked pg");
 	for (unsigned i = 0; i < n_sizes; i++)

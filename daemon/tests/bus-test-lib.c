@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,13 +9,15 @@
 #include <sys/wait.h>
 
 #include "bus-test-lib.h"
+#include "proc-pid.h"
 #include "tests.h"
 #include "util.h"
 
 const char *const sampled_properties[] = {
 	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",
 	"DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",
-	"LastSampleDisturbed", "ResidentBytes", "TrackedBytes", "LastSampleUSec",
+	"LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "LastSampleTimestamp",
+	"LastSampleTimestampMonotonic",
 };
 const size_t n_sampled_properties = ELEMENTSOF(sampled_properties);
 
@@ -25,6 +29,32 @@ void prctl_set_pdeathsig(void) {
 void kill_and_reap(pid_t pid) {
 	kill(pid, SIGKILL);
 	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
+pid_t spawn_sleeper(void) {
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		prctl_set_pdeathsig();
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+pid_t find_kernel_thread(void) {
+	for (pid_t pid = 2; pid < 200; pid++) {
+		char path[32];
+		_cleanup_close_ int fd = -EBADF;
+		struct proc_stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && proc_read_stat(fd, &st) == 0 && (st.flags & PF_KTHREAD_FLAG))
+			return pid;
+	}
+	return 0;
 }
 
 sd_bus *bus_open(void) {
@@ -43,7 +73,7 @@ char *manager_call(sd_bus *bus, const char *method, sd_bus_message **reply, cons
 	int r;
 
 	va_start(ap, types);
-	r = sd_bus_call_methodv(bus, DEST, MANAGER_PATH, MANAGER, method, &e, reply, types, ap);
+	r = sd_bus_call_methodv(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, method, &e, reply, types, ap);
 	va_end(ap);
 	if (r < 0) {
 		if (asprintf(&name, "%s: %s", e.name ?: "?", e.message ?: "") < 0)
@@ -83,7 +113,7 @@ const char *track(sd_bus *bus, pid_t pid, char *path_buf) {
 static void get_trivial(sd_bus *bus, const char *path, const char *iface, const char *prop, char type, void *ret) {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 
-	if (sd_bus_get_property_trivial(bus, DEST, path, iface, prop, &e, type, ret) < 0)
+	if (sd_bus_get_property_trivial(bus, DIRTYRATE_BUS_NAME, path, iface, prop, &e, type, ret) < 0)
 		FAIL("Get %s.%s: %s", iface, prop, e.message);
 }
 
@@ -104,7 +134,7 @@ uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *p
 double get_double(sd_bus *bus, const char *path, const char *prop) {
 	double v;
 
-	get_trivial(bus, path, PROCESS, prop, 'd', &v);
+	get_trivial(bus, path, DIRTYRATE_PROCESS_INTERFACE, prop, 'd', &v);
 	return v;
 }
 
@@ -112,7 +142,7 @@ char *get_string(sd_bus *bus, const char *path, const char *iface, const char *p
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	char *v;
 
-	if (sd_bus_get_property_string(bus, DEST, path, iface, prop, &e, &v) < 0)
+	if (sd_bus_get_property_string(bus, DIRTYRATE_BUS_NAME, path, iface, prop, &e, &v) < 0)
 		FAIL("Get %s.%s: %s", iface, prop, e.message);
 	return v;
 }
@@ -122,7 +152,7 @@ bool has_feature(sd_bus *bus, const char *feature) {
 	char **l = NULL;
 	bool found = false;
 
-	if (sd_bus_get_property_strv(bus, DEST, MANAGER_PATH, MANAGER, "Features", &e, &l) < 0)
+	if (sd_bus_get_property_strv(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Features", &e, &l) < 0)
 		FAIL("Get Features: %s", e.message);
 	for (char **s = l; s && *s; s++) {
 		found = found || streq(*s, feature);
@@ -130,6 +160,63 @@ bool has_feature(sd_bus *bus, const char *feature) {
 	}
 	free(l);
 	return found;
+}
+
+unsigned test_random(uint64_t *state, unsigned n) {
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	return (unsigned) (z % n);
+}
+
+pid_t daemon_pid(void) {
+	const char *s = getenv("DIRTYRATED_PID");
+
+	if (!s || atoi(s) <= 0)
+		FAIL("DIRTYRATED_PID is not set: run under bus-harness.py");
+	return (pid_t) atoi(s);
+}
+
+unsigned daemon_fd_count(void) {
+	char path[64];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int) daemon_pid());
+	d = opendir(path);
+	if (!d)
+		FAIL("cannot open %s: %s", path, strerror(errno));
+	while ((de = readdir(d))) {
+		char link[64 + sizeof(de->d_name)], target[16];
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* A rescan keeps /proc open from one step to the next while it runs: not a leak. */
+		snprintf(link, sizeof(link), "%s/%s", path, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len == 5 && memcmp(target, "/proc", 5) == 0)
+			continue;
+		n++;
+	}
+	return n;
+}
+
+unsigned long daemon_rss_kib(void) {
+	char path[64], line[256];
+	unsigned long v = 0;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) daemon_pid());
+	f = fopen(path, "re");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			v = strtoul(line + 6, NULL, 10);
+	return v;
 }
 
 void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what) {
@@ -156,7 +243,7 @@ void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *w
 static unsigned read_sampled(sd_bus_message *m, const char *name, struct pass_values *v) {
 	int r;
 
-	if (streq(name, "LastSampleUSec"))
+	if (streq(name, "LastSampleTimestamp"))
 		r = sd_bus_message_read(m, "v", "t", &v->last_sample_usec);
 	else if (streq(name, "WriteFaultsTotal"))
 		r = sd_bus_message_read(m, "v", "t", &v->write_faults_total);
@@ -192,7 +279,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	if (!streq(sd_bus_message_get_path(m), c->path))
 		return 0;
 	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
-	if (!streq(iface, PROCESS))
+	if (!streq(iface, DIRTYRATE_PROCESS_INTERFACE))
 		return 0;
 	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
 	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
@@ -209,7 +296,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
 void watch_changes(sd_bus *bus, struct changes *c) {
 	/* No path in the match: c->path may change; the callback filters. */
-	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, NULL, "org.freedesktop.DBus.Properties",
 					"PropertiesChanged", on_properties_changed, c) >= 0);
 }
 

@@ -14,11 +14,10 @@
 
 #include <systemd/sd-bus.h>
 
+#include <dirtyrate/bus.h>
+
 #include "object-path.h"
 
-#define DEST "org.dirtyrate1"
-#define MANAGER "org.dirtyrate1.Manager"
-#define PROCESS "org.dirtyrate1.Process"
 #define WAIT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 /* The Process properties every pass announces in one PropertiesChanged. */
@@ -28,6 +27,10 @@ extern const size_t n_sampled_properties;
 /* Children die with the test, even if it fails half-way. */
 void prctl_set_pdeathsig(void);
 void kill_and_reap(pid_t pid);
+/* A child that sleeps until it is killed. */
+pid_t spawn_sleeper(void);
+/* A kernel thread to name in calls, or 0 (none visible, e.g. in a container). */
+pid_t find_kernel_thread(void);
 
 sd_bus *bus_open(void);
 /* Calls a Manager method; returns "Error.Name: message" (to free) or NULL on success. */
@@ -42,6 +45,14 @@ uint32_t get_u32(sd_bus *bus, const char *path, const char *iface, const char *p
 double get_double(sd_bus *bus, const char *path, const char *prop); /* a Process property */
 char *get_string(sd_bus *bus, const char *path, const char *iface, const char *prop);
 bool has_feature(sd_bus *bus, const char *feature);
+
+/* A repeatable random number below n from *state (splitmix64): fixed seeds, fixed runs. */
+unsigned test_random(uint64_t *state, unsigned n);
+
+/* The daemon under test ($DIRTYRATED_PID): its open fds (but a running rescan's /proc) and its VmRSS in KiB. */
+pid_t daemon_pid(void);
+unsigned daemon_fd_count(void);
+unsigned long daemon_rss_kib(void);
 
 /* Runs the bus until done() holds; a timeout is a failure, not a sync point. */
 void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what);

@@ -45,3 +45,14 @@ spawn_named() {
 	SPAWNED=$!
 	wait_for "$1 to start" comm_is "$SPAWNED" "$(printf '%.15s' "$1")"
 }
+
+# Starts test-bus-client's stand-in for polkitd ($1), answering what
+# $DR_POLKIT_ANSWER_FILE says (no at first) and logging every request to
+# $TMP/polkit.log.
+start_fake_polkit() {
+	export DR_POLKIT_ANSWER_FILE="$TMP/answer"
+	echo no >"$DR_POLKIT_ANSWER_FILE"
+	"$1" fake-polkit >"$TMP/polkit.log" &
+	CHILDREN="$CHILDREN $!"
+	wait_for "the fake polkit to own its name" grep -q '^ready$' "$TMP/polkit.log"
+}

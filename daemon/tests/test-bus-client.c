@@ -4,7 +4,7 @@
  * bus-harness.py on a private bus; DBUS_SYSTEM_BUS_ADDRESS points at it).
  *
  *   test-bus-client track-child | object-manager | coalescing | pid-reuse |
- *                   errors | unprivileged | fake-polkit
+ *                   errors | unprivileged | slow-pass | slow-rescan | fake-polkit
  *
  * Waits are for signals or replies, bounded by a generous timeout that only
  * turns a hang into a failure.
@@ -85,51 +85,51 @@ static int test_track_child(void) {
 	watch_changes(bus, &c);
 	track(bus, child, path);
 
-	ASSERT_EQ(get_u32(bus, path, PROCESS, "PID"), child);
-	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "StartTimeUSec"), start_usec_of(child));
-	ASSERT_EQ(get_u32(bus, path, PROCESS, "UID"), geteuid());
+	ASSERT_EQ(get_u32(bus, path, DIRTYRATE_PROCESS_INTERFACE, "PID"), child);
+	ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "StartTimestampBoottime"), start_usec_of(child));
+	ASSERT_EQ(get_u32(bus, path, DIRTYRATE_PROCESS_INTERFACE, "UID"), geteuid());
 	snprintf(procpath, sizeof(procpath), "/proc/%d/comm", (int) child);
 	f = fopen(procpath, "re");
 	ASSERT_TRUE(f && fgets(comm, sizeof(comm), f));
 	fclose(f);
 	comm[strcspn(comm, "\n")] = 0;
-	pcomm = get_string(bus, path, PROCESS, "Comm");
+	pcomm = get_string(bus, path, DIRTYRATE_PROCESS_INTERFACE, "Comm");
 	ASSERT_STREQ(pcomm, comm);
-	free(get_string(bus, path, PROCESS, "Unit"));
-	free(get_string(bus, path, PROCESS, "CGroup"));
-	backend = get_string(bus, path, PROCESS, "Backend");
-	default_backend = get_string(bus, MANAGER_PATH, MANAGER, "Backend");
+	free(get_string(bus, path, DIRTYRATE_PROCESS_INTERFACE, "Unit"));
+	free(get_string(bus, path, DIRTYRATE_PROCESS_INTERFACE, "CGroup"));
+	backend = get_string(bus, path, DIRTYRATE_PROCESS_INTERFACE, "Backend");
+	default_backend = get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend");
 	ASSERT_STREQ(backend, default_backend);
-	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 1);
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), 1);
 
 	/* The baseline pass came with TrackProcess; wait for two real intervals. */
 	wait_for_changes(bus, &c, 2, "two PropertiesChanged of the tracked child");
 
-	ASSERT_TRUE(get_u64(bus, path, PROCESS, "LastSampleUSec") > 0);
-	ASSERT_TRUE(get_u64(bus, path, PROCESS, "LastSampleUSec") <= now_usec(CLOCK_REALTIME));
-	ASSERT_TRUE(get_u64(bus, path, PROCESS, "TrackedBytes") >= 64 * 4096);
-	ASSERT_TRUE(get_u64(bus, path, PROCESS, "ResidentBytes") > 0);
-	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "ForeignClears"), 0);
+	ASSERT_TRUE(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "LastSampleTimestamp") > 0);
+	ASSERT_TRUE(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "LastSampleTimestamp") <= now_usec(CLOCK_REALTIME));
+	ASSERT_TRUE(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "ScannedBytes") >= 64 * 4096);
+	ASSERT_TRUE(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "ResidentBytes") > 0);
+	ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "ForeignClears"), 0);
 
 	if (streq(backend, "faults-only") && !bpf) {
 		/* No soft-dirty and no fault counters: no rate, and it says so. */
 		ASSERT_TRUE(isnan(get_double(bus, path, "DirtyBytesPerSec")));
 		ASSERT_TRUE(isnan(get_double(bus, path, "DirtyBytesPerSecAvg10")));
 		ASSERT_TRUE(isnan(get_double(bus, path, "WriteFaultsPerSec")));
-		ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "DirtiedBytesTotal"), 0);
+		ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "DirtiedBytesTotal"), 0);
 	} else {
 		/* The child writes 80 pages a millisecond: any interval sees some. */
 		ASSERT_TRUE(get_double(bus, path, "DirtyBytesPerSec") > 0);
 		ASSERT_TRUE(get_double(bus, path, "DirtyBytesPerSecAvg10") > 0);
 		ASSERT_TRUE(get_double(bus, path, "DirtyBytesPerSecAvg300") > 0);
-		ASSERT_TRUE(get_u64(bus, path, PROCESS, "DirtiedBytesTotal") > 0);
+		ASSERT_TRUE(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "DirtiedBytesTotal") > 0);
 	}
 	if (bpf) {
-		ASSERT_TRUE(get_u64(bus, path, PROCESS, "WriteFaultsTotal") > 0);
+		ASSERT_TRUE(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "WriteFaultsTotal") > 0);
 		ASSERT_TRUE(get_double(bus, path, "WriteFaultsPerSec") > 0);
 	}
-	printf("  child %d: backend %s, DirtyBytesPerSec %g, TrackedBytes %" PRIu64 "\n", (int) child, backend,
-	       get_double(bus, path, "DirtyBytesPerSec"), get_u64(bus, path, PROCESS, "TrackedBytes"));
+	printf("  child %d: backend %s, DirtyBytesPerSec %g, ScannedBytes %" PRIu64 "\n", (int) child, backend,
+	       get_double(bus, path, "DirtyBytesPerSec"), get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "ScannedBytes"));
 
 	expect_ok(manager_call(bus, "ListProcesses", &reply, ""), "ListProcesses");
 	ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "(uosddt)") > 0);
@@ -150,12 +150,12 @@ static int test_track_child(void) {
 
 	/* TrackProcess is idempotent. */
 	track(bus, child, path);
-	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 1);
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), 1);
 
 	expect_ok(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) child), "UntrackProcess");
 	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) child), "org.dirtyrate1.Error.NotTracked",
 		     "GetProcess(untracked child)");
-	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 0);
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), 0);
 	kill_and_reap(child);
 	return 0;
 }
@@ -187,9 +187,9 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
 		ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
 		while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
 			ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
-			if (streq(iface, PROCESS) && streq(name, "PID"))
+			if (streq(iface, DIRTYRATE_PROCESS_INTERFACE) && streq(name, "PID"))
 				ASSERT_TRUE(sd_bus_message_read(m, "v", "u", &e->pid) > 0);
-			else if (streq(iface, PROCESS) && streq(name, "StartTimeUSec"))
+			else if (streq(iface, DIRTYRATE_PROCESS_INTERFACE) && streq(name, "StartTimestampBoottime"))
 				ASSERT_TRUE(sd_bus_message_read(m, "v", "t", &e->start_usec) > 0);
 			else
 				ASSERT_TRUE(sd_bus_message_skip(m, "v") >= 0);
@@ -214,16 +214,16 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
 	snprintf(e->path, sizeof(e->path), "%s", path);
 	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "s") > 0);
 	while (sd_bus_message_read(m, "s", &iface) > 0)
-		process_iface = process_iface || streq(iface, PROCESS);
+		process_iface = process_iface || streq(iface, DIRTYRATE_PROCESS_INTERFACE);
 	ASSERT_TRUE(process_iface);
 	o->n++;
 	return 0;
 }
 
 static void watch_object_manager(sd_bus *bus, struct om_events *o) {
-	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
 					"InterfacesAdded", on_interfaces_added, o) >= 0);
-	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DEST, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
 					"InterfacesRemoved", on_interfaces_removed, o) >= 0);
 }
 
@@ -239,7 +239,7 @@ static bool managed(sd_bus *bus, const char *path) {
 	const char *p, *iface;
 	bool found = false;
 
-	if (sd_bus_call_method(bus, DEST, MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &e,
+	if (sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &e,
 			       &reply, "") < 0)
 		FAIL("GetManagedObjects: %s", e.message);
 	ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}") > 0);
@@ -248,7 +248,7 @@ static bool managed(sd_bus *bus, const char *path) {
 		ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "{sa{sv}}") > 0);
 		while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") > 0) {
 			ASSERT_TRUE(sd_bus_message_read(reply, "s", &iface) > 0);
-			found = found || (streq(p, path) && streq(iface, PROCESS));
+			found = found || (streq(p, path) && streq(iface, DIRTYRATE_PROCESS_INTERFACE));
 			ASSERT_TRUE(sd_bus_message_skip(reply, "a{sv}") >= 0);
 			ASSERT_TRUE(sd_bus_message_exit_container(reply) >= 0);
 		}
@@ -283,7 +283,7 @@ static int test_object_manager(void) {
 	ASSERT_TRUE(!o.ev[1].added);
 	ASSERT_STREQ(o.ev[1].path, path);
 	ASSERT_TRUE(!managed(bus, path));
-	ASSERT_EQ(get_u32(bus, MANAGER_PATH, MANAGER, "TrackedProcesses"), 0);
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), 0);
 	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) child),
 		     "org.dirtyrate1.Error.NoSuchProcess", "GetProcess(exited child)");
 	ASSERT_EQ(o.n, 2);
@@ -309,9 +309,9 @@ static int test_coalescing(void) {
 			FAIL("PropertiesChanged #%u did not carry all %zu sampled properties", i,
 			     n_sampled_properties);
 		if (c.pass[i].last_sample_usec == 0)
-			FAIL("PropertiesChanged #%u has no LastSampleUSec", i);
+			FAIL("PropertiesChanged #%u has no LastSampleTimestamp", i);
 		if (i > 0 && c.pass[i].last_sample_usec <= c.pass[i - 1].last_sample_usec)
-			FAIL("two PropertiesChanged for one pass (LastSampleUSec %" PRIu64 " then %" PRIu64 ")",
+			FAIL("two PropertiesChanged for one pass (LastSampleTimestamp %" PRIu64 " then %" PRIu64 ")",
 			     c.pass[i - 1].last_sample_usec, c.pass[i].last_sample_usec);
 	}
 	printf("  %u PropertiesChanged, one per pass, each with all %zu properties\n", c.count,
@@ -380,7 +380,7 @@ static int test_pid_reuse(void) {
 		process_path_from_pid(a, path, sizeof(path));
 		c.count = 0;
 		track(bus, a, path);
-		start_a = get_u64(bus, path, PROCESS, "StartTimeUSec");
+		start_a = get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "StartTimestampBoottime");
 		/* Let A be sampled (and B start >= one interval later, so the
 		 * start times differ at clock-tick resolution). */
 		wait_for_changes(bus, &c, 1, "a sample of A");
@@ -393,7 +393,7 @@ static int test_pid_reuse(void) {
 		kill_and_reap(a);
 		b = fork_with_pid(a);
 		if (b > 0) {
-			ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DEST, MANAGER_PATH, MANAGER, "GetProcess",
+			ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "GetProcess",
 							     on_racing_reply, &racing, "u", (uint32_t) b) >= 0);
 			ASSERT_TRUE(sd_bus_flush(bus) >= 0);
 		}
@@ -416,8 +416,8 @@ static int test_pid_reuse(void) {
 		     "GetProcess(reused PID)");
 
 	track(bus, b, path);
-	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "StartTimeUSec"), start_b);
-	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "WriteFaultsTotal"), 0);
+	ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "StartTimestampBoottime"), start_b);
+	ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "WriteFaultsTotal"), 0);
 
 	/* Object signals in order: A added, A removed, B added with B's identity. */
 	want_start = start_b;
@@ -431,21 +431,6 @@ static int test_pid_reuse(void) {
 	kill_and_reap(b);
 	printf("  PID %d reused: A started at %" PRIu64 ", B at %" PRIu64 "; B got a fresh object\n", (int) a, start_a,
 	       start_b);
-	return 0;
-}
-
-/* A kernel thread to try tracking, or 0 (e.g. inside a container). */
-static pid_t find_kernel_thread(void) {
-	for (pid_t pid = 2; pid < 200; pid++) {
-		char path[32];
-		_cleanup_close_ int fd = -EBADF;
-		struct proc_stat st;
-
-		snprintf(path, sizeof(path), "/proc/%d", (int) pid);
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && proc_read_stat(fd, &st) == 0 && (st.flags & PF_KTHREAD_FLAG))
-			return pid;
-	}
 	return 0;
 }
 
@@ -483,18 +468,19 @@ static int test_errors(void) {
 	expect_error(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) getpid()),
 		     "org.dirtyrate1.Error.NotTracked", "UntrackProcess(untracked)");
 
-	/* The interval setter validates its range and applies good values. */
-	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(9999));
-	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, "org.dirtyrate1.Error.InvalidArgument"));
-	printf("  Set SampleIntervalUSec=9999 -> %s: %s\n", e.name, e.message);
+	/* SetSampleInterval validates its range and applies good values; the property is read-only. */
+	expect_error(manager_call(bus, "SetSampleInterval", NULL, "tb", UINT64_C(9999), 0),
+		     DIRTYRATE_ERROR_INVALID_ARGUMENT, "SetSampleInterval(9999)");
+	expect_error(manager_call(bus, "SetSampleInterval", NULL, "tb", UINT64_C(3600000001), 0),
+		     DIRTYRATE_ERROR_INVALID_ARGUMENT, "SetSampleInterval(3600000001)");
+	expect_ok(manager_call(bus, "SetSampleInterval", NULL, "tb", UINT64_C(200000), 0), "SetSampleInterval(200000)");
+	ASSERT_EQ_U64(get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec"), 200000);
+	r = sd_bus_set_property(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE,
+				"SampleIntervalUSec", &e, "t", UINT64_C(300000));
+	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_PROPERTY_READ_ONLY));
 	sd_bus_error_free(&e);
-	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(3600000001));
-	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, "org.dirtyrate1.Error.InvalidArgument"));
-	sd_bus_error_free(&e);
-	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(200000));
-	ASSERT_TRUE(r >= 0);
-	ASSERT_EQ_U64(get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec"), 200000);
-	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "PageSize", &e, "t", UINT64_C(1));
+	r = sd_bus_set_property(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE,
+				"PageSize", &e, "t", UINT64_C(1));
 	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_PROPERTY_READ_ONLY));
 	sd_bus_error_free(&e);
 
@@ -507,7 +493,6 @@ static int test_errors(void) {
 static int test_unprivileged(void) {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
 	_cleanup_free_ char *version = NULL;
 	char *err;
 	int r;
@@ -515,9 +500,9 @@ static int test_unprivileged(void) {
 	ASSERT_TRUE(geteuid() != 0);
 
 	/* Reads are open. */
-	version = get_string(bus, MANAGER_PATH, MANAGER, "Version");
+	version = get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Version");
 	ASSERT_TRUE(!isempty(version));
-	ASSERT_TRUE(get_u64(bus, MANAGER_PATH, MANAGER, "PageSize") > 0);
+	ASSERT_TRUE(get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "PageSize") > 0);
 	ASSERT_TRUE(!managed(bus, "/org/dirtyrate1/process/1"));
 	expect_ok(manager_call(bus, "ListProcesses", &reply, ""), "ListProcesses as nobody");
 	expect_error(manager_call(bus, "GetProcess", NULL, "u", 1u), "org.dirtyrate1.Error.NotTracked",
@@ -530,17 +515,329 @@ static int test_unprivileged(void) {
 	expect_error(manager_call(bus, "UntrackProcess", NULL, "u", 1u), SD_BUS_ERROR_ACCESS_DENIED,
 		     "UntrackProcess as nobody");
 	expect_error(manager_call(bus, "Reload", NULL, ""), SD_BUS_ERROR_ACCESS_DENIED, "Reload as nobody");
-	r = sd_bus_set_property(bus, DEST, MANAGER_PATH, MANAGER, "SampleIntervalUSec", &e, "t", UINT64_C(500000));
-	ASSERT_TRUE(r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_ACCESS_DENIED));
-	ASSERT_TRUE(strstr(e.message, "Only root")); /* the daemon's answer, not the bus policy's */
-	printf("  Set SampleIntervalUSec as nobody -> %s: %s\n", e.name, e.message);
-	sd_bus_error_free(&e);
-	ASSERT_EQ_U64(get_u64(bus, MANAGER_PATH, MANAGER, "SampleIntervalUSec"), 100000);
+	err = manager_call(bus, "SetSampleInterval", NULL, "tb", UINT64_C(500000), 0);
+	ASSERT_TRUE(err && strstr(err, "Only root")); /* the daemon's answer, not the bus policy's */
+	expect_error(err, SD_BUS_ERROR_ACCESS_DENIED, "SetSampleInterval as nobody");
+	ASSERT_EQ_U64(get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec"), 100000);
 
 	/* The bus policy: only root may own the name. */
-	r = sd_bus_request_name(bus, DEST, 0);
+	r = sd_bus_request_name(bus, DIRTYRATE_BUS_NAME, 0);
 	ASSERT_TRUE(r == -EACCES || r == -EPERM);
-	printf("  RequestName(%s) as nobody -> %s\n", DEST, strerror(-r));
+	printf("  RequestName(%s) as nobody -> %s\n", DIRTYRATE_BUS_NAME, strerror(-r));
+	return 0;
+}
+
+/* ---- slow-pass: against tests/dirtyrated-slow.c, whose pass takes 20 ms per process ---- */
+
+#define SLOW_PROCESSES 50
+
+struct slow_pass {
+	unsigned pass_ends;		/* Manager LastSampleTimestamp signals seen */
+	unsigned ends_before_reply;	/* of them, after the call was sent and before its reply */
+	bool sent, replied;
+	uint64_t sent_usec, reply_usec;
+};
+
+static int on_manager_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_pass *s = userdata;
+	const char *iface, *name;
+
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
+		if (streq(name, "LastSampleTimestamp")) {
+			s->pass_ends++;
+			if (s->sent && !s->replied)
+				s->ends_before_reply++;
+		}
+		ASSERT_TRUE(sd_bus_message_skip(m, "v") >= 0);
+		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	}
+	return 0;
+}
+
+static int on_slow_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_pass *s = userdata;
+
+	ASSERT_TRUE(!sd_bus_message_is_method_error(m, NULL));
+	s->replied = true;
+	s->reply_usec = now_usec(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static unsigned want_ends;
+static bool enough_ends(void *userdata) {
+	return ((struct slow_pass *) userdata)->pass_ends >= want_ends;
+}
+
+static bool slow_replied(void *userdata) {
+	return ((struct slow_pass *) userdata)->replied;
+}
+
+/*
+ * A GetAll sent while a pass of a second runs is answered before that pass
+ * ends: passes are sliced into steps, with the bus served in between.
+ * With the interval (100 ms) shorter than a pass, passes run back to back.
+ */
+static int test_slow_pass(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	char paths[SLOW_PROCESSES][PROCESS_PATH_MAX];
+	pid_t kids[SLOW_PROCESSES];
+	struct slow_pass s = {};
+	uint64_t pass_usec;
+
+	for (unsigned i = 0; i < SLOW_PROCESSES; i++) {
+		kids[i] = spawn_sleeper();
+		track(bus, kids[i], paths[i]);
+	}
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					"org.freedesktop.DBus.Properties", "PropertiesChanged", on_manager_changed,
+					&s) >= 0);
+	want_ends = 1;
+	wait_until(bus, enough_ends, &s, "the end of a pass");
+	pass_usec = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec");
+	ASSERT_TRUE(pass_usec >= SLOW_PROCESSES * 20000 * 9 / 10);
+
+	/* Well inside the next pass, which began when that one ended. */
+	usleep(100000);
+	ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DIRTYRATE_BUS_NAME, paths[SLOW_PROCESSES / 2],
+					     "org.freedesktop.DBus.Properties", "GetAll", on_slow_reply, &s, "s",
+					     DIRTYRATE_PROCESS_INTERFACE) >= 0);
+	s.sent = true;
+	s.sent_usec = now_usec(CLOCK_MONOTONIC);
+	wait_until(bus, slow_replied, &s, "the GetAll reply");
+	printf("  a pass takes %.0f ms; GetAll sent 100 ms into one answered after %.1f ms, %u pass end(s) before it\n",
+	       pass_usec / 1000.0, (s.reply_usec - s.sent_usec) / 1000.0, s.ends_before_reply);
+	if (s.ends_before_reply > 0)
+		FAIL("the GetAll waited for the pass to end");
+
+	for (unsigned i = 0; i < SLOW_PROCESSES; i++)
+		kill_and_reap(kids[i]);
+	return 0;
+}
+
+/*
+ * ---- slow-rescan: against tests/dirtyrated-slow.c, whose pass takes 20 ms
+ * per process; tracking a process takes its baseline pass, so a rescan
+ * that tracks RESCAN_PROCESSES lasts seconds ----
+ */
+
+#define RESCAN_PROCESSES 100
+#define RESCAN_COMM "dr-slow-rescan"
+
+struct slow_rescan {
+	unsigned added, removed;	/* InterfacesAdded, InterfacesRemoved seen */
+	bool get_sent, get_replied, reload_replied;
+	bool reload2_sent, reload2_replied;	/* a second Reload() during the rescan */
+	unsigned added_at_reload2;
+	uint32_t tracked_in_get;	/* TrackedProcesses as the Get answered it */
+	unsigned added_at_get, added_at_reload;	/* InterfacesAdded seen when each reply came */
+	uint64_t first_added_usec, get_reply_usec, reload_reply_usec;
+	char *reload_error, *reload2_error;
+};
+
+static int on_rescan_get_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+
+	ASSERT_TRUE(!sd_bus_message_is_method_error(m, NULL));
+	ASSERT_TRUE(sd_bus_message_read(m, "v", "u", &s->tracked_in_get) > 0);
+	s->get_replied = true;
+	s->added_at_get = s->added;
+	s->get_reply_usec = now_usec(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static int on_rescan_reload2_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e && asprintf(&s->reload2_error, "%s: %s", e->name, e->message ?: "") < 0)
+		abort();
+	s->reload2_replied = true;
+	s->added_at_reload2 = s->added;
+	return 0;
+}
+
+static int on_rescan_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	((struct slow_rescan *) userdata)->removed++;
+	return 0;
+}
+
+static int on_rescan_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+
+	if (++s->added == RESCAN_PROCESSES / 2) {
+		/* Halfway: Reload() again, same rules. The rescan starts over and must not track anything twice. */
+		ASSERT_TRUE(sd_bus_call_method_async(sd_bus_message_get_bus(m), NULL, DIRTYRATE_BUS_NAME,
+						     DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Reload",
+						     on_rescan_reload2_reply, s, NULL) >= 0);
+		s->reload2_sent = true;
+	}
+	if (s->added > 1)
+		return 0;
+	/* The rescan has begun: ask how far it got. */
+	s->first_added_usec = now_usec(CLOCK_MONOTONIC);
+	ASSERT_TRUE(sd_bus_call_method_async(sd_bus_message_get_bus(m), NULL, DIRTYRATE_BUS_NAME,
+					     DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
+					     on_rescan_get_reply, s, "ss", DIRTYRATE_MANAGER_INTERFACE,
+					     "TrackedProcesses") >= 0);
+	s->get_sent = true;
+	return 0;
+}
+
+static int on_rescan_reload_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct slow_rescan *s = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e && asprintf(&s->reload_error, "%s: %s", e->name, e->message ?: "") < 0)
+		abort();
+	s->reload_replied = true;
+	s->added_at_reload = s->added;
+	s->reload_reply_usec = now_usec(CLOCK_MONOTONIC);
+	return 0;
+}
+
+static bool rescan_replied(void *userdata) {
+	struct slow_rescan *s = userdata;
+
+	return s->reload_replied && (!s->get_sent || s->get_replied) && (!s->reload2_sent || s->reload2_replied);
+}
+
+/* A child named RESCAN_COMM, returned once it has that name (a Comm= rule must see it). */
+static pid_t spawn_named_sleeper(void) {
+	pid_t pid = fork();
+	char path[64];
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		prctl_set_pdeathsig();
+		prctl(PR_SET_NAME, RESCAN_COMM);
+		for (;;)
+			pause();
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+	for (int i = 0; i < 5000; i++) {
+		char name[32] = "";
+		_cleanup_fclose_ FILE *f = fopen(path, "re");
+
+		if (f && fgets(name, sizeof(name), f) && strncmp(name, RESCAN_COMM "\n", sizeof(RESCAN_COMM)) == 0)
+			return pid;
+		usleep(1000);
+	}
+	FAIL("child %d never took the name " RESCAN_COMM, (int) pid);
+}
+
+/*
+ * In the daemon's sd_notify messages ($DIRTYRATED_NOTIFY_LOG, in order):
+ * the WATCHDOG=1 between the last RELOADING=1 and the READY=1 after it, or
+ * -1 while that READY=1 has not arrived.
+ */
+static int watchdogs_during_reload(void) {
+	const char *path = getenv("DIRTYRATED_NOTIFY_LOG");
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[256];
+	int n = -1;
+
+	ASSERT_TRUE(path);
+	f = fopen(path, "re");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (streq(line, "RELOADING=1"))
+			n = 0;
+		else if (n >= 0 && streq(line, "WATCHDOG=1"))
+			n++;
+		else if (n >= 0 && streq(line, "READY=1"))
+			return n;
+	}
+	return -1;
+}
+
+/*
+ * A Reload() whose rescan tracks RESCAN_PROCESSES at 20 ms each. A Get sent
+ * as soon as the first of them shows up (InterfacesAdded) must be answered
+ * while the rescan still runs: TrackedProcesses below RESCAN_PROCESSES, and
+ * before the Reload's reply, which comes once the rescan has tracked them
+ * all. A second Reload() sent halfway starts the rescan over: both are
+ * answered once it has tracked them all, and no process is added twice or
+ * removed. The daemon runs with WATCHDOG_USEC set (200 ms in the meson test)
+ * and must keep sending WATCHDOG=1 between the reload's RELOADING=1 and
+ * READY=1.
+ * Orders of events only: no bound on how long anything takes.
+ */
+static int test_slow_rescan(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = bus_open();
+	const char *config = getenv("DIRTYRATED_CONFIG");
+	pid_t kids[RESCAN_PROCESSES];
+	struct slow_rescan s = {};
+	uint64_t sent_usec, deadline;
+	_cleanup_fclose_ FILE *f = NULL;
+	int pings;
+	const char *failure = NULL;
+
+	ASSERT_TRUE(config);
+	for (unsigned i = 0; i < RESCAN_PROCESSES; i++)
+		kids[i] = spawn_named_sleeper();
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), 0);
+
+	f = fopen(config, "we");
+	ASSERT_TRUE(f);
+	fputs("[Daemon]\nSampleIntervalSec=1h\nRescanIntervalSec=1h\n[Track]\nComm=" RESCAN_COMM "\n", f);
+	ASSERT_EQ(fclose(TAKE_PTR(f)), 0);
+
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					"org.freedesktop.DBus.ObjectManager", "InterfacesAdded", on_rescan_added,
+					&s) >= 0);
+	ASSERT_TRUE(sd_bus_match_signal(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved", on_rescan_removed,
+					&s) >= 0);
+	ASSERT_TRUE(sd_bus_call_method_async(bus, NULL, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH,
+					     DIRTYRATE_MANAGER_INTERFACE, "Reload", on_rescan_reload_reply, &s,
+					     NULL) >= 0);
+	sent_usec = now_usec(CLOCK_MONOTONIC);
+	wait_until(bus, rescan_replied, &s, "the replies to Reload and to the Get");
+	if (s.reload_error)
+		FAIL("Reload failed: %s", s.reload_error);
+	if (s.reload2_error)
+		FAIL("the second Reload failed: %s", s.reload2_error);
+	ASSERT_TRUE(s.get_sent);
+	ASSERT_TRUE(s.reload2_sent);
+
+	printf("  Reload answered after %.0f ms, with %u of %u InterfacesAdded seen;\n"
+	       "  a Get sent at the first (%.0f ms) answered %.1f ms later: TrackedProcesses %u, %u InterfacesAdded seen\n",
+	       (s.reload_reply_usec - sent_usec) / 1000.0, s.added_at_reload, RESCAN_PROCESSES,
+	       (s.first_added_usec - sent_usec) / 1000.0, (s.get_reply_usec - s.first_added_usec) / 1000.0,
+	       s.tracked_in_get, s.added_at_get);
+	/* READY=1 goes out before the reply; the harness logs it in its own time. */
+	deadline = now_usec(CLOCK_MONOTONIC) + WAIT_TIMEOUT_USEC;
+	while ((pings = watchdogs_during_reload()) < 0 && now_usec(CLOCK_MONOTONIC) < deadline)
+		usleep(10000);
+	printf("  WATCHDOG=1 between the reload's RELOADING=1 and READY=1: %d\n", pings);
+
+	if (s.tracked_in_get >= RESCAN_PROCESSES || s.get_reply_usec > s.reload_reply_usec)
+		failure = "the Get waited for the rescan to end";
+	else if (pings <= 0)
+		failure = pings < 0 ? "no READY=1 after the reload's RELOADING=1" : "no WATCHDOG=1 during the rescan";
+	if (failure)
+		FAIL("%s", failure);
+
+	/* Every matching process tracked, by the time each Reload answered; none twice, none dropped. */
+	printf("  a second Reload sent at %u InterfacesAdded answered at %u; InterfacesRemoved %u\n",
+	       RESCAN_PROCESSES / 2, s.added_at_reload2, s.removed);
+	ASSERT_EQ(s.added_at_reload, RESCAN_PROCESSES);
+	ASSERT_EQ(s.added_at_reload2, RESCAN_PROCESSES);
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"),
+		  RESCAN_PROCESSES);
+	for (unsigned i = 0; i < RESCAN_PROCESSES; i++)
+		expect_ok(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) kids[i]), "GetProcess");
+	ASSERT_EQ(s.added, RESCAN_PROCESSES);
+	ASSERT_EQ(s.removed, 0);
+	free(s.reload_error);
+	free(s.reload2_error);
+
+	for (unsigned i = 0; i < RESCAN_PROCESSES; i++)
+		kill_and_reap(kids[i]);
 	return 0;
 }
 
@@ -607,6 +904,8 @@ int main(int argc, char *argv[]) {
 		{ "pid-reuse", test_pid_reuse },
 		{ "errors", test_errors },
 		{ "unprivileged", test_unprivileged },
+		{ "slow-pass", test_slow_pass },
+		{ "slow-rescan", test_slow_rescan },
 		{ "fake-polkit", run_fake_polkit },
 	};
 
@@ -619,6 +918,7 @@ int main(int argc, char *argv[]) {
 				printf("ok %s\n", tests[i].name);
 			return r;
 		}
-	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|fake-polkit\n", argv[0]);
+	fprintf(stderr, "usage: %s track-child|object-manager|coalescing|pid-reuse|errors|unprivileged|slow-pass|slow-rescan|fake-polkit\n",
+		argv[0]);
 	return EXIT_FAILURE;
 }

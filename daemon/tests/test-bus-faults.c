@@ -171,13 +171,13 @@ static int test_fault_counts(bool require_pidns) {
 	printf("  daemon: %s\n", line);
 	ASSERT_TRUE(strstr(line, "tp_btf/page_fault_user") || strstr(line, "fexit/handle_mm_fault"));
 
-	page = get_u64(bus, MANAGER_PATH, MANAGER, "PageSize");
+	page = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "PageSize");
 	w = spawn_page_writer();
 	ASSERT_EQ(process_path_from_pid(w.pid, path, sizeof(path)), 0);
 	c.path = path;
 	watch_changes(bus, &c);
 	track(bus, w.pid, path);
-	backend = get_string(bus, path, PROCESS, "Backend");
+	backend = get_string(bus, path, DIRTYRATE_PROCESS_INTERFACE, "Backend");
 
 	/* Two passes of an idle child: whatever tracking cost is behind us. */
 	wait_for_changes(bus, &c, 2, "two passes of the idle child");
@@ -195,7 +195,7 @@ static int test_fault_counts(bool require_pidns) {
 	       " over %u passes\n", (int) w.pid, backend, N_PAGES, w0, w1, c.count);
 	if (w1 - w0 < N_PAGES || w1 - w0 > N_PAGES + SLACK)
 		FAIL("WriteFaultsTotal grew by %" PRIu64 ", expected %d..%d", w1 - w0, N_PAGES, N_PAGES + SLACK);
-	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "WriteFaultsTotal"), w1);
+	ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "WriteFaultsTotal"), w1);
 
 	for (unsigned i = 0; i < c.count && i < MAX_PASSES; i++)
 		grew = grew || c.pass[i].write_faults_per_sec > 0;
@@ -221,12 +221,12 @@ static void check_no_fault_numbers(sd_bus *bus) {
 	track(bus, w.pid, path);
 	write_pages(&w);
 	wait_for_changes(bus, &c, 2, "two passes");
-	backend = get_string(bus, path, PROCESS, "Backend");
+	backend = get_string(bus, path, DIRTYRATE_PROCESS_INTERFACE, "Backend");
 	ASSERT_TRUE(isnan(get_double(bus, path, "WriteFaultsPerSec")));
-	ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "WriteFaultsTotal"), 0);
+	ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "WriteFaultsTotal"), 0);
 	if (streq(backend, "faults-only")) {
 		ASSERT_TRUE(isnan(get_double(bus, path, "DirtyBytesPerSec")));
-		ASSERT_EQ_U64(get_u64(bus, path, PROCESS, "DirtiedBytesTotal"), 0);
+		ASSERT_EQ_U64(get_u64(bus, path, DIRTYRATE_PROCESS_INTERFACE, "DirtiedBytesTotal"), 0);
 	}
 	kill_and_reap(w.pid);
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "parse-util.h"
 #include "tests.h"
 #include "util.h"
 
@@ -14,7 +15,8 @@ TEST(test_defaults) {
 	ASSERT_EQ(config_parse("", "x.conf", &c, &error), 0);
 	ASSERT_EQ_U64(c.sample_interval_usec, USEC_PER_SEC);
 	ASSERT_EQ_U64(c.rescan_interval_usec, 10 * USEC_PER_SEC);
-	ASSERT_EQ(c.backend, BACKEND_AUTO);
+	ASSERT_TRUE(!c.backend); /* auto */
+	ASSERT_EQ(c.read_access, READ_ACCESS_ALL);
 	ASSERT_EQ(c.n_rules, 0);
 	config_done(&c);
 }
@@ -28,6 +30,7 @@ TEST(test_full_config) {
 		"SampleIntervalSec = 250ms\n"
 		"RescanIntervalSec=2min\n"
 		"Backend=clear-refs\n"
+		"ReadAccess=owner\n"
 		"\n"
 		"[Track]\n"
 		"Unit=postgresql@*.service\n"
@@ -43,9 +46,10 @@ TEST(test_full_config) {
 	ASSERT_EQ(config_parse(text, "x.conf", &c, &error), 0);
 	ASSERT_EQ_U64(c.sample_interval_usec, 250 * USEC_PER_MSEC);
 	ASSERT_EQ_U64(c.rescan_interval_usec, 120 * USEC_PER_SEC);
-	ASSERT_EQ(c.backend, BACKEND_CLEAR_REFS);
+	ASSERT_STREQ(c.backend, "clear-refs");
+	ASSERT_EQ(c.read_access, READ_ACCESS_OWNER);
 	ASSERT_EQ(c.n_rules, 2);
-	ASSERT_EQ(c.rules[0].line, 9);
+	ASSERT_EQ(c.rules[0].line, 10);
 	ASSERT_STREQ(c.rules[0].unit, "postgresql@*.service");
 	ASSERT_EQ_U64(c.rules[0].min_resident_bytes, 64 * 1024 * 1024);
 	ASSERT_TRUE(!c.rules[0].have_uid && !c.rules[0].comm);
@@ -84,7 +88,10 @@ TEST(test_each_bad_case) {
 	expect_error("[Daemon]\nRescanIntervalSec=2h\n", "/etc/d.conf:2: ", "out of range");
 	expect_error("[Daemon]\nSampleIntervalSec=99999999999999999999\n", "/etc/d.conf:2: ", "invalid time");
 	expect_error("[Daemon]\nSampleIntervalSec=1s\nSampleIntervalSec=2s\n", "/etc/d.conf:3: ", "duplicate key");
-	expect_error("[Daemon]\nBackend=magic\n", "/etc/d.conf:2: ", "unknown Backend=magic");
+	expect_error("[Daemon]\nBackend=magic\n", "/etc/d.conf:2: ",
+		     "unknown Backend=magic (expected auto, pagemap-ioctl, clear-refs or faults-only)");
+	expect_error("[Daemon]\nReadAccess=some\n", "/etc/d.conf:2: ", "unknown ReadAccess=some (expected all or owner)");
+	expect_error("[Daemon]\nReadAccess=owner\nReadAccess=all\n", "/etc/d.conf:3: ", "duplicate key ReadAccess");
 	expect_error("[Track]\nComm=x\nColour=red\n", "/etc/d.conf:3: ", "unknown key Colour in [Track]");
 	expect_error("[Track]\nComm=a\nComm=b\n", "/etc/d.conf:3: ", "duplicate key Comm");
 	expect_error("[Track]\nUID=root\n", "/etc/d.conf:2: ", "invalid UID=root");

@@ -1,19 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # With polkit on the bus, an unprivileged caller's mutations are decided by
-# polkit's answer for org.dirtyrate1.manage (method calls asynchronously,
-# the SampleIntervalUSec setter synchronously). A stand-in answers here.
+# polkit's answer for org.dirtyrate1.manage, asked asynchronously, with
+# interaction when the caller allows it. A stand-in answers here.
 . "$(dirname "$0")/dbus-test-lib.sh"
 CLIENT=$4
 M=/org/dirtyrate1
 I=org.dirtyrate1.Manager
 
-export DR_POLKIT_ANSWER_FILE="$TMP/answer"
-echo no >"$DR_POLKIT_ANSWER_FILE"
-"$CLIENT" fake-polkit >"$TMP/polkit.log" &
-CHILDREN="$CHILDREN $!"
-polkit_ready() { grep -q '^ready$' "$TMP/polkit.log"; }
-wait_for "the fake polkit to own its name" polkit_ready
+start_fake_polkit "$CLIENT"
 
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 spawn_named dr-polkit-target
@@ -30,11 +25,19 @@ grep -q "^org.dirtyrate1.manage system-bus-name 1 no$" "$TMP/polkit.log" ||
 echo yes >"$DR_POLKIT_ANSWER_FILE"
 as_nobody "$BUSCTL" --system call org.dirtyrate1 $M $I TrackProcess u "$SPAWNED" |
 	grep -q "/org/dirtyrate1/process/$SPAWNED" || fail "TrackProcess not allowed although polkit said yes"
-as_nobody "$BUSCTL" --system set-property org.dirtyrate1 $M $I SampleIntervalUSec t 250000 ||
-	fail "setting the interval not allowed although polkit said yes"
+# SetSampleInterval's own "interactive" argument, like hostnamed's Set*():
+# false with a caller that does not allow interaction asks with flags 0,
+# true asks with flags 1.
+as_nobody "$BUSCTL" --system --allow-interactive-authorization=no call org.dirtyrate1 $M $I \
+	SetSampleInterval tb 250000 false || fail "SetSampleInterval not allowed although polkit said yes"
 [ "$(get $M $I SampleIntervalUSec)" = 250000 ] || fail "interval not applied"
-# The setter cannot wait for an interactive prompt: it asks with flags 0.
 grep -q "^org.dirtyrate1.manage system-bus-name 0 yes$" "$TMP/polkit.log" || fail "setter check: $(cat "$TMP/polkit.log")"
+lines=$(wc -l <"$TMP/polkit.log")
+as_nobody "$BUSCTL" --system --allow-interactive-authorization=no call org.dirtyrate1 $M $I \
+	SetSampleInterval tb 300000 true || fail "SetSampleInterval(interactive) not allowed although polkit said yes"
+tail -n +"$((lines + 1))" "$TMP/polkit.log" | grep -q "^org.dirtyrate1.manage system-bus-name 1 yes$" ||
+	fail "interactive setter check: $(cat "$TMP/polkit.log")"
+[ "$(get $M $I SampleIntervalUSec)" = 300000 ] || fail "interval not applied"
 
 # A challenge for a caller that does not allow interaction.
 echo challenge >"$DR_POLKIT_ANSWER_FILE"

@@ -4,31 +4,36 @@
 
 Walks org.freedesktop.DBus.ObjectManager.GetManagedObjects on
 /org/dirtyrate1, prints every tracked process with its rates, and checks
-that --pid is among them with the types the API documents. With --truth,
-also measures the process's dirty rate over --seconds from the monotonic
-DirtiedBytesTotal and LastSampleUSec of two passes, and requires it and
-the last interval's DirtyBytesPerSec to be within --tolerance percent of
-the truth.
+that --pid is among them with the properties and types of the installed
+introspection XML (the API's one description). With --truth, also measures
+the process's dirty rate over --seconds from the monotonic
+DirtiedBytesTotal and LastSampleTimestampMonotonic of two passes, and
+requires it and the last interval's DirtyBytesPerSec to be within
+--tolerance percent of the truth.
 """
 import argparse
 import math
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 import dbus
 
 NAME = "org.dirtyrate1"
 PROCESS = "org.dirtyrate1.Process"
-TYPES = {  # property -> dbus-python type of its documented signature
-    "PID": dbus.UInt32, "StartTimeUSec": dbus.UInt64, "Comm": dbus.String,
-    "Unit": dbus.String, "UID": dbus.UInt32, "Backend": dbus.String,
-    "DirtyBytesPerSec": dbus.Double, "DirtyBytesPerSecAvg10": dbus.Double,
-    "DirtyBytesPerSecAvg60": dbus.Double, "DirtyBytesPerSecAvg300": dbus.Double,
-    "DirtiedBytesTotal": dbus.UInt64, "WriteFaultsPerSec": dbus.Double,
-    "WriteFaultsTotal": dbus.UInt64, "ForeignClears": dbus.UInt64,
-    "LastSampleDisturbed": dbus.Boolean, "ResidentBytes": dbus.UInt64,
-    "TrackedBytes": dbus.UInt64, "LastSampleUSec": dbus.UInt64,
-}
+INTERFACE_XML = "/usr/share/dbus-1/interfaces/org.dirtyrate1.Process.xml"
+# D-Bus signature -> the dbus-python type a value of it arrives as.
+PYTHON_TYPES = {"u": dbus.UInt32, "t": dbus.UInt64, "s": dbus.String, "d": dbus.Double, "b": dbus.Boolean}
+
+
+def documented_types():
+    """property -> dbus-python type, from the installed introspection XML."""
+    text = open(INTERFACE_XML).read()
+    start = text.find("<!DOCTYPE")  # ElementTree cannot fetch the DTD
+    if start >= 0:
+        text = text[:start] + text[text.index(">", start) + 1:]
+    iface = ET.fromstring(text).find(f"interface[@name='{PROCESS}']")
+    return {p.get("name"): PYTHON_TYPES[p.get("type")] for p in iface.iter("property")}
 
 
 def fail(msg):
@@ -62,10 +67,10 @@ def within(name, value, truth, tolerance):
 
 
 def next_pass(manager, pid, after_usec, deadline):
-    """The process's properties as of the first pass after LastSampleUSec after_usec."""
-    while (p := snapshot(manager, pid))["LastSampleUSec"] == after_usec:
+    """The process's properties as of the first pass after LastSampleTimestampMonotonic after_usec."""
+    while (p := snapshot(manager, pid))["LastSampleTimestampMonotonic"] == after_usec:
         if time.monotonic() > deadline:
-            fail(f"passes stopped: LastSampleUSec stays {after_usec}")
+            fail(f"passes stopped: LastSampleTimestampMonotonic stays {after_usec}")
         time.sleep(0.1)
     return p
 
@@ -87,11 +92,15 @@ def main():
               f"rate={fmt(p['DirtyBytesPerSec'])} avg10={fmt(p['DirtyBytesPerSecAvg10'])} "
               f"total={p['DirtiedBytesTotal']} faults/s={fmt(p['WriteFaultsPerSec'])} B/s")
     p = snapshot(manager, args.pid)
-    for prop, typ in TYPES.items():
+    types = documented_types()
+    for prop, typ in types.items():
         if prop not in p:
             fail(f"{prop} missing from the Process interface")
         if not isinstance(p[prop], typ):
             fail(f"{prop} is {type(p[prop]).__name__}, not {typ.__name__}")
+    undocumented = set(p) - set(types)
+    if undocumented:
+        fail(f"properties not in {INTERFACE_XML}: {sorted(undocumented)}")
     if args.backend and p["Backend"] != args.backend:
         fail(f"Backend {p['Backend']}, expected {args.backend}")
     if args.truth is None:
@@ -105,15 +114,15 @@ def main():
     # -23 % and +29 % then, though their sum is right); a window that held
     # only the catch-up would blame the daemon for the workload's burst.
     deadline = time.monotonic() + args.seconds + 30
-    first = next_pass(manager, args.pid, snapshot(manager, args.pid)["LastSampleUSec"], deadline)
+    first = next_pass(manager, args.pid, snapshot(manager, args.pid)["LastSampleTimestampMonotonic"], deadline)
     print(f"passes: DirtyBytesPerSec / Avg10 at +0.0 s: {fmt(first['DirtyBytesPerSec'])} / "
           f"{fmt(first['DirtyBytesPerSecAvg10'])}")
     last = first
-    while last["LastSampleUSec"] - first["LastSampleUSec"] < args.seconds * 1e6:
-        last = next_pass(manager, args.pid, last["LastSampleUSec"], deadline)
-        print(f"passes: DirtyBytesPerSec / Avg10 at +{(last['LastSampleUSec'] - first['LastSampleUSec']) / 1e6:.1f} s: "
+    while last["LastSampleTimestampMonotonic"] - first["LastSampleTimestampMonotonic"] < args.seconds * 1e6:
+        last = next_pass(manager, args.pid, last["LastSampleTimestampMonotonic"], deadline)
+        print(f"passes: DirtyBytesPerSec / Avg10 at +{(last['LastSampleTimestampMonotonic'] - first['LastSampleTimestampMonotonic']) / 1e6:.1f} s: "
               f"{fmt(last['DirtyBytesPerSec'])} / {fmt(last['DirtyBytesPerSecAvg10'])}")
-    span = (last["LastSampleUSec"] - first["LastSampleUSec"]) / 1e6
+    span = (last["LastSampleTimestampMonotonic"] - first["LastSampleTimestampMonotonic"]) / 1e6
     mean = (last["DirtiedBytesTotal"] - first["DirtiedBytesTotal"]) / span
     ok = within(f"mean over {span:.2f} s", mean, args.truth, args.tolerance)
     ok &= within("DirtyBytesPerSec (last interval)", float(last["DirtyBytesPerSec"]), args.truth, args.tolerance)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The clear-refs backend's half of a sample: read /proc/PID/pagemap entries
- * (one 64-bit word per page, Documentation/admin-guide/mm/pagemap.rst) over
- * the writable ranges and count the soft-dirty ones.
+ * The clear-refs backend's count, exposed for its test: read /proc/PID/pagemap
+ * entries (one 64-bit word per page, Documentation/admin-guide/mm/pagemap.rst)
+ * over the writable ranges and count the soft-dirty ones.
  */
 #pragma once
 

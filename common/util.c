@@ -44,35 +44,6 @@ uint64_t now_usec(clockid_t clock) {
 	return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
 }
 
-int safe_atou64(const char *s, uint64_t *ret) {
-	unsigned long long v;
-	char *end;
-
-	if (isempty(s) || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (*end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-int safe_atou32(const char *s, uint32_t *ret) {
-	uint64_t v;
-	int r;
-
-	r = safe_atou64(s, &v);
-	if (r < 0)
-		return r;
-	if (v > UINT32_MAX)
-		return -ERANGE;
-	*ret = (uint32_t) v;
-	return 0;
-}
-
 int read_full_file_at(int dirfd, const char *path, char **ret, size_t *ret_size) {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;

@@ -19,7 +19,6 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
@@ -30,7 +29,6 @@
 #define USEC_PER_SEC  UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)
 #define NSEC_PER_USEC UINT64_C(1000)
-#define USEC_INFINITY UINT64_MAX
 
 static inline void freep(void *p) { free(*(void **) p); }
 #define _cleanup_free_ _cleanup_(freep)
@@ -76,10 +74,6 @@ int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
 #define log_oom() log_internal(LOG_ERR, ENOMEM, "Out of memory.")
 
 uint64_t now_usec(clockid_t clock);
-
-/* Strict decimal parsing: whole string, no sign, no leading/trailing junk. */
-int safe_atou64(const char *s, uint64_t *ret);
-int safe_atou32(const char *s, uint32_t *ret);
 
 /* Reads a whole (small, /proc-style) file relative to dirfd; NUL-terminated. */
 int read_full_file_at(int dirfd, const char *path, char **ret, size_t *ret_size);

@@ -7,9 +7,12 @@
  */
 #include <errno.h>
 
-#include "sample-ioctl.h"
+#include "backend.h"
+#include "backend-pagemap-ioctl.h"
 #include "tests.h"
 #include "util.h"
+
+extern const struct backend_ops backend_pagemap_ioctl;
 
 #define PAGE 4096
 #define NPAGES 4096
@@ -172,19 +175,132 @@ TEST(test_many_ranges_and_huge_range_chunks) {
 	ASSERT_EQ((uintptr_t) k.seen[4].start, BASE + 5 * PAGEMAP_SD_MAX_LEN);
 }
 
-TEST(test_enomem_skips_chunk_only) {
+/*
+ * v3: ENOMEM is a failed kernel allocation, not a chunk to skip. It ends
+ * the pass like any error: no call after it, the pages reported before it
+ * (cleared) in the result, and the failed chunk and those after it not
+ * cleared.
+ */
+TEST(test_enomem_ends_the_pass) {
 	static struct fake_kernel k;
-	const struct mem_range r[] = { { BASE, BASE + 10 * PAGE }, { BASE + 20 * PAGE, BASE + 30 * PAGE } };
+	const struct mem_range r[] = {
+		{ BASE, BASE + 10 * PAGE }, { BASE + 20 * PAGE, BASE + 30 * PAGE }, { BASE + 40 * PAGE, BASE + 50 * PAGE },
+	};
 	struct ioctl_pass p = pass_for(&k, 8);
 	struct ioctl_pass_result res;
 
-	k.dirty[1] = k.dirty[21] = true;
-	k.fail_at_call = 1;
+	k.dirty[1] = k.dirty[21] = k.dirty[41] = true;
+	k.fail_at_call = 2;
 	k.fail_errno = ENOMEM;
-	ASSERT_EQ(ioctl_pass_run(&p, r, 2, &res), 0);
+	ASSERT_EQ(ioctl_pass_run(&p, r, 3, &res), -ENOMEM);
 	ASSERT_EQ_U64(res.dirty_pages, 1);
-	ASSERT_EQ(res.skipped_chunks, 1);
-	ASSERT_TRUE(k.dirty[1]); /* not cleared: counted next pass */
+	ASSERT_EQ(k.calls, 2);
+	ASSERT_TRUE(!k.dirty[1]);
+	ASSERT_TRUE(k.dirty[21] && k.dirty[41]); /* not cleared: the next pass reports them */
+}
+
+/* ---- the backend's pass (backend_pagemap_ioctl.pass) over the simulated kernel ---- */
+
+static int backend_pass(struct fake_kernel *k, const struct mem_range *r, size_t n, uint64_t *ret_pages) {
+	const struct backend_pass_args args = { .ranges = r, .n_ranges = n, .page_size = PAGE, .pid = 4242 };
+
+	pagemap_sd_ioctl_fn = fake_ioctl;
+	pagemap_sd_ioctl_userdata = k;
+	*ret_pages = UINT64_MAX;
+	return backend_pagemap_ioctl.pass((void *) (intptr_t) 42, &args, ret_pages);
+}
+
+/*
+ * ENOMEM in the middle of a pass: the sample stands with the pages reported
+ * before it (they were cleared: dropping the sample would lose them), and
+ * the next pass reports the pages the failed pass did not reach. Over the
+ * two passes every dirty page is counted exactly once.
+ */
+TEST(test_backend_enomem_loses_nothing) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = {
+		{ BASE, BASE + 10 * PAGE }, { BASE + 20 * PAGE, BASE + 30 * PAGE }, { BASE + 40 * PAGE, BASE + 50 * PAGE },
+	};
+	uint64_t first, second;
+
+	k.dirty[1] = k.dirty[2] = k.dirty[21] = k.dirty[41] = true;
+	k.fail_at_call = 2;
+	k.fail_errno = ENOMEM;
+	ASSERT_EQ(backend_pass(&k, r, 3, &first), 1); /* a sample, not an error */
+	ASSERT_EQ_U64(first, 2);
+	ASSERT_EQ(k.calls, 2);
+	ASSERT_EQ(count_dirty(&k), 2);
+	ASSERT_EQ(backend_pass(&k, r, 3, &second), 1);
+	ASSERT_EQ_U64(second, 2);
+	ASSERT_EQ(count_dirty(&k), 0);
+	ASSERT_EQ_U64(first + second, 4);
+	printf("  ENOMEM at the 2nd call: %" PRIu64 " pages in that pass, %" PRIu64 " in the next, 4 written\n",
+	       first, second);
+}
+
+/*
+ * Refusals from the ioctl itself, at the first call or after some pages:
+ * v3 checks ptrace-attach rights at each CLEAR/GET_AND_CLEAR (EPERM; EACCES
+ * likewise), and a kernel without the series answers ENOTTY (EOPNOTSUPP: no
+ * soft-dirty). The pass returns them, and they are refusals: the process
+ * falls back to the next backend (test-sampler shows that part).
+ */
+TEST(test_backend_refusals_at_ioctl_time) {
+	static const int refusals[] = { EPERM, EACCES, ENOTTY, EOPNOTSUPP };
+
+	for (size_t i = 0; i < ELEMENTSOF(refusals); i++)
+		for (int at = 1; at <= 2; at++) {
+			static struct fake_kernel k;
+			const struct mem_range r[] = { { BASE, BASE + 10 * PAGE }, { BASE + 20 * PAGE, BASE + 30 * PAGE } };
+			uint64_t pages;
+			int rr;
+
+			k = (struct fake_kernel) { .fail_at_call = at, .fail_errno = refusals[i] };
+			k.dirty[1] = k.dirty[21] = true;
+			rr = backend_pass(&k, r, 2, &pages);
+			ASSERT_EQ(rr, -refusals[i]);
+			ASSERT_TRUE(backend_error_is_refusal(rr));
+			ASSERT_EQ(k.calls, at);
+		}
+	ASSERT_TRUE(!backend_error_is_refusal(-ENOMEM));
+}
+
+/* The probe: a valid PAGEMAP_SD_GET on a page of our own; unknown command means absent. */
+static int probe_errno;
+static unsigned probe_calls;
+
+static int fake_probe_ioctl(int fd, unsigned long request, struct pagemap_sd_args *a, void *userdata) {
+	probe_calls++;
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(request, PAGEMAP_SD_GET);
+	ASSERT_TRUE(a->len > 0 && a->vec && a->vec_len > 0);
+	if (probe_errno)
+		return -probe_errno;
+	a->vec[0] = 0;
+	return 1;
+}
+
+TEST(test_probe) {
+	static const struct {
+		int error;
+		bool available;
+	} cases[] = {
+		{ 0, true },
+		{ ENOTTY, false },	/* no such ioctl: a kernel without the series (and v3's unknown command) */
+		{ EINVAL, false },	/* upstream's pagemap ioctl (PAGEMAP_SCAN only) on unknown commands */
+		{ EOPNOTSUPP, false },	/* no CONFIG_MEM_SOFT_DIRTY */
+		{ EFAULT, false },
+	};
+
+	pagemap_sd_ioctl_fn = fake_probe_ioctl;
+	pagemap_sd_ioctl_userdata = NULL;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		probe_errno = cases[i].error;
+		probe_calls = 0;
+		ASSERT_EQ(backend_pagemap_ioctl.probe(), cases[i].available);
+		ASSERT_EQ(probe_calls, 1);
+	}
+	pagemap_sd_ioctl_fn = pagemap_sd_ioctl;
 }
 
 TEST(test_error_after_partial_keeps_partial_count) {
@@ -241,13 +357,17 @@ TEST(test_impossible_answers_are_rejected) {
 }
 
 int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN(test_few_dirty_pages_one_call);
 	RUN(test_full_vec_continues_after_last_page);
 	RUN(test_exactly_full_vec_then_empty);
 	RUN(test_full_vec_at_range_end_stops);
 	RUN(test_pinned_pages_do_not_loop);
 	RUN(test_many_ranges_and_huge_range_chunks);
-	RUN(test_enomem_skips_chunk_only);
+	RUN(test_enomem_ends_the_pass);
+	RUN(test_backend_enomem_loses_nothing);
+	RUN(test_backend_refusals_at_ioctl_time);
+	RUN(test_probe);
 	RUN(test_error_after_partial_keeps_partial_count);
 	RUN(test_fatal_errors_end_the_pass);
 	RUN(test_impossible_answers_are_rejected);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "pagemap.h"
+#include "backend-clear-refs.h"
 #include "tests.h"
 #include "util.h"
 

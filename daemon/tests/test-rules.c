@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#include "selection.h"
+#include "rules.h"
 #include "tests.h"
 
 TEST(test_cgroup_prefix) {

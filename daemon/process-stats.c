@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <math.h>
 
-#include "accounting.h"
+#include "process-stats.h"
 
-void proc_stats_init(struct proc_stats *s) {
-	*s = (struct proc_stats) {
+void process_stats_init(struct process_stats *s) {
+	*s = (struct process_stats) {
 		.dirty_bytes_per_sec = NAN,
 		.dirty_avgs = { .avg10 = NAN, .avg60 = NAN, .avg300 = NAN },
 		.write_faults_per_sec = NAN,
@@ -15,7 +15,7 @@ static void rate_avgs_invalidate(struct rate_avgs *a) {
 	*a = (struct rate_avgs) { .avg10 = NAN, .avg60 = NAN, .avg300 = NAN };
 }
 
-int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t page_size) {
+int process_stats_account(struct process_stats *s, const struct sample *in, uint64_t page_size) {
 	uint64_t write_faults = 0, dt, dirty_bytes, dirty_pages = in->dirty_pages;
 	bool disturbed = false, have_dirty, faults_valid = false;
 
@@ -98,7 +98,7 @@ int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t p
 	return 1;
 }
 
-void proc_stats_rebaseline(struct proc_stats *s) {
+void process_stats_rebaseline(struct process_stats *s) {
 	s->have_baseline = false;
 	s->have_fault_baseline = false;
 	s->pending_pages = 0;

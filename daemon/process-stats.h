@@ -13,7 +13,8 @@
 #include "rate.h"
 
 struct sample {
-	uint64_t now_usec;		/* CLOCK_BOOTTIME when the pass finished */
+	uint64_t now_usec;		/* CLOCK_BOOTTIME at the midpoint of the pass's get+clear */
+	uint64_t realtime_usec, monotonic_usec;	/* the same instant on those clocks */
 	uint64_t pass_begin_nsec;	/* CLOCK_MONOTONIC when it began to get and clear
 					 * soft-dirty state (rounded down: never late) */
 	bool have_dirty;		/* a soft-dirty backend counted dirty_pages */
@@ -27,7 +28,7 @@ struct sample {
 	struct fault_counts faults;
 };
 
-struct proc_stats {
+struct process_stats {
 	bool have_baseline;
 	uint64_t last_usec;
 	uint64_t pending_pages;		/* counted in passes whose interval had no length */
@@ -46,7 +47,7 @@ struct proc_stats {
 	bool last_sample_disturbed;
 };
 
-void proc_stats_init(struct proc_stats *s);
+void process_stats_init(struct process_stats *s);
 
 /*
  * Folds one sample in. The first sample is the baseline: what it counted
@@ -71,11 +72,11 @@ void proc_stats_init(struct proc_stats *s);
  * Returns 1 when the interval produced rates, 0 when it only set the
  * baseline or had no length.
  */
-int proc_stats_account(struct proc_stats *s, const struct sample *in, uint64_t page_size);
+int process_stats_account(struct process_stats *s, const struct sample *in, uint64_t page_size);
 
 /*
  * Forgets the time and fault baselines (not the totals or the last rates):
  * the next sample starts a new interval. Used when a process's backend or
  * address space changed (fallback, exec) so no interval spans both.
  */
-void proc_stats_rebaseline(struct proc_stats *s);
+void process_stats_rebaseline(struct process_stats *s);

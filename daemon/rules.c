@@ -2,7 +2,7 @@
 #include <fnmatch.h>
 #include <string.h>
 
-#include "selection.h"
+#include "rules.h"
 
 void rules_facts_needed(const struct config *c, struct facts_needed *ret) {
 	*ret = (struct facts_needed) {};

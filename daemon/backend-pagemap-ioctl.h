@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The pagemap-ioctl backend's sample pass: PAGEMAP_SD_GET_AND_CLEAR over every
- * writable range (kernel/README.md has the contract). The ioctl is called
- * through a function pointer so tests feed canned results.
+ * The pagemap-ioctl backend's pass, exposed for its test: PAGEMAP_SD_GET_AND_CLEAR
+ * over every writable range (kernel/README.md has the contract). The ioctl
+ * is called through a function pointer so tests feed canned results.
  */
 #pragma once
 
@@ -18,6 +18,10 @@ typedef int (*pagemap_sd_ioctl_t)(int fd, unsigned long request, struct pagemap_
 
 int pagemap_sd_ioctl(int fd, unsigned long request, struct pagemap_sd_args *args, void *userdata);
 
+/* What the backend (probe and passes) calls: pagemap_sd_ioctl, or a simulated kernel in tests. */
+extern pagemap_sd_ioctl_t pagemap_sd_ioctl_fn;
+extern void *pagemap_sd_ioctl_userdata;
+
 /* One call covers at most this much address space: args.len is an int. */
 #define PAGEMAP_SD_MAX_LEN (UINT64_C(1) << 30)
 
@@ -31,18 +35,20 @@ struct ioctl_pass {
 };
 
 struct ioctl_pass_result {
-	uint64_t dirty_pages;
-	unsigned skipped_chunks;	/* -ENOMEM: that chunk was neither reported nor cleared */
+	uint64_t dirty_pages;		/* reported, hence cleared: also when an error ended the pass */
 };
 
 /*
  * Gets and clears the soft-dirty pages of all ranges, counting them. A call
  * that fills vec is followed by one starting just past the last reported page,
  * so every page is visited once per pass even if the kernel keeps some dirty
- * (pinned pages). -ENOMEM for one chunk skips it (it stays dirty and is counted
- * next time); any other error ends the pass and is returned: -ESRCH (address
- * space gone), -EINTR, -EOPNOTSUPP (no soft-dirty), -EFAULT/-EINVAL (a bug,
- * ours or the kernel's), -EBADMSG (the kernel returned impossible offsets).
+ * (pinned pages). An error ends the pass and is returned, with ret->dirty_pages
+ * the pages reported (and so cleared) before it; the failed call cleared
+ * nothing, so what it and the rest of the ranges hold stays dirty for the next
+ * pass: -ENOMEM (a failed kernel allocation), -EINTR, -ESRCH (address space
+ * gone), -EPERM/-EACCES (no ptrace-attach rights at ioctl time), -ENOTTY (no
+ * such ioctl), -EOPNOTSUPP (no soft-dirty), -EFAULT/-EINVAL (a bug, ours or
+ * the kernel's), -EBADMSG (the kernel returned impossible offsets).
  */
 int ioctl_pass_run(const struct ioctl_pass *p, const struct mem_range *ranges, size_t n,
 		   struct ioctl_pass_result *ret);

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+
+#include "manager.h"
+#include "proc-maps.h"
+#include "proc-pid.h"
+#include "process.h"
+#include "util.h"
+
+const char *process_backend_name(const struct process *p) {
+	return p->ops ? p->ops->name : "";
+}
+
+static void process_close_backend(struct process *p) {
+	if (p->ops)
+		p->ops->close(p->backend_state);
+	p->ops = NULL;
+	p->backend_state = NULL;
+}
+
+/*
+ * Opens the first backend at or after index 'from' that this kernel has and
+ * this process lets us use; refusals fall back to the next one.
+ */
+static int process_open_backend(struct process *p, int dirfd, size_t from) {
+	struct manager *m = p->manager;
+
+	process_close_backend(p);
+	for (size_t b = manager_next_backend(m, from); b < m->n_backends; b = manager_next_backend(m, b + 1)) {
+		const struct backend_ops *ops = m->backends[b];
+		int r = ops->open(dirfd, &p->backend_state);
+
+		if (r == 0) {
+			p->backend = b;
+			p->ops = ops;
+			return 0;
+		}
+		if (!backend_error_is_refusal(r))
+			return r;
+		log_warning_errno(r, "Process %d: backend %s unusable (%m), falling back.", (int) p->pid, ops->name);
+	}
+	return log_error_errno(ENODEV, "Process %d: no backend can measure it.", (int) p->pid);
+}
+
+bool process_alive(const struct process *p) {
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
+int process_open_dir(const struct process *p) {
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int) p->pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	/* Still running now that it is open: the directory is our process's. */
+	if (!process_alive(p)) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
+static int replace_string(char **field, const char *value) {
+	char *s = strdup(value);
+
+	if (!s)
+		return -ENOMEM;
+	free(*field);
+	*field = s;
+	return 0;
+}
+
+/* comm and RSS, which the stat file carries and every pass refreshes. */
+static int process_refresh_stat(struct process *p, int dirfd) {
+	struct proc_stat st;
+	int r;
+
+	r = proc_read_stat(dirfd, &st);
+	if (r < 0)
+		return r;
+	r = replace_string(&p->comm, st.comm);
+	if (r < 0)
+		return r;
+	p->resident_bytes = st.rss_pages * p->manager->page_size;
+	return 0;
+}
+
+static int process_refresh_facts_at(struct process *p, int dirfd) {
+	_cleanup_free_ char *cgroup = NULL, *unit = NULL;
+	uid_t uid;
+	int r;
+
+	r = process_refresh_stat(p, dirfd);
+	if (r < 0)
+		return r;
+
+	r = proc_read_euid(dirfd, &uid);
+	if (r < 0)
+		return r;
+	p->uid = uid;
+
+	r = proc_read_cgroup(dirfd, &cgroup);
+	if (r == -ENODATA)
+		cgroup = strdup("");
+	else if (r < 0)
+		return r;
+	if (!cgroup)
+		return -ENOMEM;
+	r = cgroup_path_get_unit(cgroup, &unit);
+	if (r < 0)
+		return r;
+
+	free(p->cgroup);
+	p->cgroup = TAKE_PTR(cgroup);
+	free(p->unit);
+	p->unit = TAKE_PTR(unit);
+	return 0;
+}
+
+int process_refresh_facts(struct process *p) {
+	_cleanup_close_ int dirfd = process_open_dir(p);
+
+	if (dirfd < 0)
+		return dirfd;
+	return process_refresh_facts_at(p, dirfd);
+}
+
+int process_read_exe(struct process *p, char **ret) {
+	_cleanup_close_ int dirfd = process_open_dir(p);
+
+	if (dirfd < 0)
+		return dirfd;
+	return proc_read_exe(dirfd, ret);
+}
+
+static int read_writable_ranges(struct process *p, int dirfd, struct mem_ranges *ret) {
+	unsigned line = 0;
+	int r;
+
+	r = maps_read_writable(dirfd, ret, &line);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "Process %d: cannot parse /proc/%d/maps line %u: %m", (int) p->pid,
+				       (int) p->pid, line);
+	if (r == -EPROTO)
+		return log_error_errno(r, "Process %d: PROCMAP_QUERY on /proc/%d/maps answered out of order: %m",
+				       (int) p->pid, (int) p->pid);
+	return r;
+}
+
+/* The three clocks at one instant, and their midpoint with another. */
+struct instant {
+	uint64_t monotonic, boottime, realtime;
+};
+
+static struct instant instant_now(struct manager *m) {
+	return (struct instant) {
+		.monotonic = m->now_usec(CLOCK_MONOTONIC),
+		.boottime = m->now_usec(CLOCK_BOOTTIME),
+		.realtime = m->now_usec(CLOCK_REALTIME),
+	};
+}
+
+static uint64_t midpoint(uint64_t a, uint64_t b) {
+	return a + (b - a) / 2;
+}
+
+int process_pass(struct process *p) {
+	_cleanup_(mem_ranges_done) struct mem_ranges ranges = {};
+	_cleanup_close_ int dirfd = -EBADF;
+	struct manager *m = p->manager;
+	struct sample *s = &p->pending;
+	struct backend_pass_args args;
+	struct instant begin, end;
+	int r;
+
+	*s = (struct sample) {};
+	p->has_pending = false;
+	dirfd = process_open_dir(p);
+	if (dirfd < 0)
+		return dirfd;
+	r = process_refresh_stat(p, dirfd);
+	if (r < 0)
+		return r;
+
+	r = read_writable_ranges(p, dirfd, &ranges);
+	if (r < 0)
+		return r;
+	p->scanned_bytes = ranges.total_bytes;
+
+	args = (struct backend_pass_args) {
+		.ranges = ranges.ranges,
+		.n_ranges = ranges.n,
+		.page_size = m->page_size,
+		.pid = p->pid,
+	};
+	begin = instant_now(m);
+	r = p->ops->pass(p->backend_state, &args, &s->dirty_pages);
+	end = instant_now(m);
+
+	if (r == -ESRCH && process_alive(p)) {
+		/* Alive with a new address space: it exec'd. Reopen (the access
+		 * check may now say no) and start a new interval. */
+		log_debug("Process %d: address space replaced (exec); restarting its interval.", (int) p->pid);
+		process_stats_rebaseline(&p->stats);
+		r = process_open_backend(p, dirfd, p->backend);
+		return r < 0 ? r : 0;
+	}
+	if (r == -ESRCH)
+		return r;
+	if (backend_error_is_refusal(r)) {
+		/* e.g. pagemap-ioctl's EPERM: no ptrace-attach rights at ioctl time. */
+		const char *refused = p->ops->name, *why = r == -EACCES || r == -EPERM ? "no access" : "not supported";
+		int error = r;
+
+		process_stats_rebaseline(&p->stats);
+		r = process_open_backend(p, dirfd, p->backend + 1);
+		if (r < 0) {
+			log_warning_errno(error, "Process %d: %s refused at pass time (%s: %m), and no other backend "
+					  "can measure it.", (int) p->pid, refused, why);
+			return r;
+		}
+		log_warning_errno(error, "Process %d: %s refused at pass time (%s: %m); it is measured by %s from now on, "
+				  "from a new baseline.", (int) p->pid, refused, why, p->ops->name);
+		return 0;
+	}
+	if (r < 0) {
+		/* Our bug or the kernel's: say so, drop this interval. */
+		log_error_errno(r, "Process %d: %s pass failed: %m", (int) p->pid, p->ops->name);
+		process_stats_rebaseline(&p->stats);
+		return 0;
+	}
+
+	/*
+	 * A get+clear pass samples each page when its cursor gets there: the
+	 * pass as a whole is best placed at its midpoint, not its end (a long
+	 * baseline pass would otherwise push the writes made behind its
+	 * cursor into a short first interval). Rounded down to the µs: a
+	 * foreign clear at the very start of the pass counts as inside.
+	 */
+	s->have_dirty = r > 0;
+	s->pass_begin_nsec = begin.monotonic * NSEC_PER_USEC;
+	s->now_usec = midpoint(begin.boottime, end.boottime);
+	s->realtime_usec = midpoint(begin.realtime, end.realtime);
+	s->monotonic_usec = midpoint(begin.monotonic, end.monotonic);
+	p->has_pending = true;
+	return 1;
+}
+
+/* Folds p->pending in, with @faults as the fault counters (NULL: none). */
+static void process_fold(struct process *p, const struct fault_counts *faults) {
+	struct manager *m = p->manager;
+	struct sample *s = &p->pending;
+
+	if (faults) {
+		s->faults = *faults;
+		s->have_faults = true;
+		s->have_write_faults = fault_source_counts_writes(m->faults);
+		s->dirty_is_own_clears = p->ops->clears_whole_process && fault_source_sees_clears(m->faults);
+	}
+	(void) process_stats_account(&p->stats, s, m->page_size);
+	p->last_sample_realtime_usec = s->realtime_usec;
+	p->last_sample_monotonic_usec = s->monotonic_usec;
+	p->has_pending = false;
+}
+
+void process_account(struct process *p, bool faults_ok) {
+	struct fault_counts c;
+	int r = -ENODATA;
+
+	if (!p->has_pending)
+		return;
+	if (p->faults_tracked && faults_ok) {
+		r = fault_source_read(p->manager->faults, p->pid, &c);
+		if (r < 0)
+			log_warning_errno(r, "Process %d: cannot read fault counters: %m", (int) p->pid);
+	}
+	process_fold(p, r >= 0 ? &c : NULL);
+}
+
+int process_new(struct manager *m, pid_t pid, enum track_origin origin, struct process **ret) {
+	_cleanup_close_ int dirfd = -EBADF;
+	struct process *p;
+	struct proc_stat st;
+	uint64_t boottime_now;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p = (struct process) {
+		.manager = m,
+		.pid = pid,
+		.pidfd = -EBADF,
+		.origin = origin,
+	};
+	process_stats_init(&p->stats);
+
+	r = proc_open_pinned(pid, &dirfd, &p->pidfd, &st);
+	if (r < 0)
+		goto fail;
+	if (st.flags & PF_KTHREAD_FLAG) {
+		r = -EOPNOTSUPP;
+		goto fail;
+	}
+	p->start_ticks = st.start_ticks;
+	p->start_boottime_usec = proc_start_ticks_to_usec(st.start_ticks, m->ticks_per_sec);
+	/* The wall-clock start: now, less how long ago (on the boot clock) it started. */
+	boottime_now = now_usec(CLOCK_BOOTTIME);
+	p->start_realtime_usec = now_usec(CLOCK_REALTIME) -
+		(boottime_now > p->start_boottime_usec ? boottime_now - p->start_boottime_usec : 0);
+	r = process_path_from_pid(pid, p->path, sizeof(p->path));
+	if (r < 0)
+		goto fail;
+
+	r = process_refresh_facts_at(p, dirfd);
+	if (r < 0)
+		goto fail;
+
+	r = process_open_backend(p, dirfd, m->default_backend);
+	if (r < 0)
+		goto fail;
+
+	if (m->faults) {
+		r = fault_source_track(m->faults, pid);
+		if (r < 0)
+			log_warning_errno(r, "Process %d: cannot register with the fault counters: %m", (int) pid);
+		p->faults_tracked = r >= 0;
+	}
+
+	/* The baseline pass: clears what accumulated before we looked. Its
+	 * fault counters are read right after it: they include its clear. */
+	r = process_pass(p);
+	if (r < 0)
+		goto fail;
+	if (r > 0) {
+		struct fault_counts c;
+		int k = p->faults_tracked ? fault_source_read_now(m->faults, pid, &c) : -ENODATA;
+
+		if (k < 0 && k != -ENODATA)
+			log_warning_errno(k, "Process %d: cannot read its fault counters: %m", (int) pid);
+		process_fold(p, k >= 0 ? &c : NULL);
+	}
+
+	*ret = p;
+	return 0;
+
+fail:
+	process_free(p);
+	return r;
+}
+
+struct process *process_free(struct process *p) {
+	if (!p)
+		return NULL;
+	if (p->faults_tracked)
+		(void) fault_source_untrack(p->manager->faults, p->pid);
+	sd_event_source_disable_unref(p->exit_source);
+	process_close_backend(p);
+	safe_close(p->pidfd);
+	free(p->comm);
+	free(p->unit);
+	free(p->cgroup);
+	free(p);
+	return NULL;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "manager.h"
+#include "sampler.h"
+#include "util.h"
+
+static void sampler_finish(struct manager *m) {
+	struct sampler *s = &m->sampler;
+
+	s->running = false;
+	s->n_steps++;
+	s->last_duration_usec = s->busy_usec;
+	s->last_end_realtime_usec = now_usec(CLOCK_REALTIME);
+	steps_cancel(&s->steps);
+	if (s->overdue && s->timer) {
+		/* The interval ended during the pass: the next begins now. */
+		s->overdue = false;
+		if (sd_event_source_set_time(s->timer, now_usec(CLOCK_MONOTONIC)) < 0 ||
+		    sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT) < 0)
+			log_error("Cannot schedule the next sample pass.");
+	}
+	log_debug("Pass over %zu processes: %u steps, %" PRIu64 " us sampling in %" PRIu64 " us.", m->n_processes, s->n_steps,
+		  s->busy_usec, now_usec(CLOCK_MONOTONIC) - s->begin_usec);
+	manager_emit_changed(m, MANAGER_CHANGED_LAST_SAMPLE);
+}
+
+/* Phase 1 done: one read of all fault counters serves every process. */
+static void sampler_snapshot(struct manager *m) {
+	struct sampler *s = &m->sampler;
+	int r;
+
+	s->accounting = true;
+	s->cursor = 0;
+	s->faults_ok = false;
+	if (m->faults && m->n_processes > 0) {
+		r = fault_source_snapshot(m->faults);
+		if (r < 0)
+			log_warning_errno(r, "Cannot read the fault counters; this interval has none: %m");
+		s->faults_ok = r >= 0;
+	}
+}
+
+/* One process of the phase in progress. */
+static void sampler_visit(struct manager *m, struct process *p) {
+	struct sampler *s = &m->sampler;
+	size_t backend = p->backend;
+	int r;
+
+	if (s->accounting) {
+		if (p->has_pending) {
+			process_account(p, s->faults_ok);
+			manager_emit_sampled(m, p);
+		}
+		return;
+	}
+
+	r = process_pass(p);
+	if (r == -ESRCH) {
+		manager_untrack(m, p, false, "gone");
+		return;
+	}
+	if (r < 0)
+		log_warning_errno(r, "Process %d: sample failed: %m", (int) p->pid);
+	if (p->backend != backend)
+		manager_emit_backend_changed(m, p);
+}
+
+int sampler_step(struct manager *m, uint64_t budget_usec) {
+	struct sampler *s = &m->sampler;
+	uint64_t begin = now_usec(CLOCK_MONOTONIC), now = begin;
+
+	if (!s->running)
+		return 1;
+	do {
+		struct process *p = manager_first_process_from(m, s->cursor);
+
+		if (!p) {
+			if (s->accounting) {
+				s->busy_usec += now_usec(CLOCK_MONOTONIC) - begin;
+				sampler_finish(m);
+				return 1;
+			}
+			sampler_snapshot(m);
+			continue;
+		}
+		/* Before the visit: it may untrack p. */
+		s->cursor = p->pid + 1;
+		sampler_visit(m, p);
+		now = now_usec(CLOCK_MONOTONIC);
+	} while (now - begin < budget_usec);
+
+	s->busy_usec += now - begin;
+	s->n_steps++;
+	return 0;
+}
+
+void sampler_begin(struct manager *m) {
+	struct sampler *s = &m->sampler;
+
+	if (s->running)
+		return;
+	*s = (struct sampler) {
+		.timer = s->timer,
+		.steps = s->steps,
+		.running = true,
+		.begin_usec = now_usec(CLOCK_MONOTONIC),
+		.last_duration_usec = s->last_duration_usec,
+		.last_end_realtime_usec = s->last_end_realtime_usec,
+	};
+}
+
+void sampler_run_pass(struct manager *m) {
+	sampler_begin(m);
+	while (sampler_step(m, UINT64_MAX) == 0)
+		;
+}
+
+static int arm_timer(struct manager *m) {
+	struct sampler *s = &m->sampler;
+	uint64_t now = now_usec(CLOCK_MONOTONIC), next = s->begin_usec + m->sample_interval_usec;
+	int r;
+
+	/* Periodic from each pass's beginning. */
+	if (s->begin_usec == 0)
+		next = now + m->sample_interval_usec;
+	else if (next < now)
+		next = now;
+	r = sd_event_source_set_time(s->timer, next);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+	struct manager *m = userdata;
+	struct sampler *s = &m->sampler;
+	int r;
+
+	if (s->running) {
+		s->overdue = true; /* a pass longer than the interval: the next follows it at once */
+		return 0;
+	}
+	sampler_begin(m);
+	r = steps_schedule(&s->steps);
+	if (r < 0)
+		return log_error_errno(r, "Cannot schedule the sample pass: %m");
+	return arm_timer(m);
+}
+
+int sampler_start(struct manager *m) {
+	struct sampler *s = &m->sampler;
+	int r;
+
+	/* Accuracy 1 µs: sd-event's default (0) lets a timer slip by up to 250 ms. */
+	r = sd_event_add_time(m->event, &s->timer, CLOCK_MONOTONIC, 0, 1, on_timer, m);
+	if (r < 0)
+		return r;
+	r = arm_timer(m);
+	if (r < 0)
+		return r;
+	/* The pass runs in steps (steps.h). */
+	return steps_add(&s->steps, m, sampler_step, "sample pass");
+}
+
+void sampler_stop(struct manager *m) {
+	struct sampler *s = &m->sampler;
+
+	s->timer = sd_event_source_disable_unref(s->timer);
+	steps_remove(&s->steps);
+	s->running = false;
+}
+
+int sampler_rearm(struct manager *m) {
+	if (!m->sampler.timer)
+		return 0;
+	return arm_timer(m);
+}
