@@ -2003,6 +2003,15 @@ static void expect_for(const struct call *c, struct expect *x)
 		} else if (a->vec_len > 0 && (uintptr_t)a->vec >= user_top) {
 			v |= eb(EFAULT);
 			WHY("vec outside user space; ");
+		} else if (a->vec_len > 0 &&
+			   (uintptr_t)a->vec + (uint64_t)a->vec_len * 8 > user_top) {
+			/*
+			 * The kernel may check vec's whole extent before the
+			 * other arguments: among several errors the contract
+			 * fixes no order.
+			 */
+			v |= eb(EFAULT);
+			WHY("vec ends outside user space; ");
 		}
 	}
 	if (v) {
