@@ -49,7 +49,7 @@ bool has_feature(sd_bus *bus, const char *feature);
 /* A repeatable random number below n from *state (splitmix64): fixed seeds, fixed runs. */
 unsigned test_random(uint64_t *state, unsigned n);
 
-/* The daemon under test ($DIRTYRATED_PID): its open fds (but a running rescan's /proc) and its VmRSS in KiB. */
+/* The daemon under test ($DIRTYRATED_PID): the open fds it keeps (not those a pass or rescan holds for a moment) and its VmRSS in KiB. */
 pid_t daemon_pid(void);
 unsigned daemon_fd_count(void);
 unsigned long daemon_rss_kib(void);
