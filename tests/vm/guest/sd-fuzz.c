@@ -2294,7 +2294,7 @@ static void fuzz_one(void)
 	size_t dlen = 0;
 	char desc[400], why[200];
 	int err = 0, ck;
-	bool doomed = false, touches = false, readable = false, collided = false;
+	bool doomed = false, touches = false, readable = false;
 	uint64_t alen = 0;
 	struct rop o = { 0 };
 	char *now_at = NULL;
@@ -2536,13 +2536,6 @@ static void fuzz_one(void)
 		WHERE(W_FUZZ, "after its vec killer");
 		vb = now_at;	/* NULL: not readable any more */
 		vcap = dlen / sizeof(loff_t);	/* all of it readable, if at all */
-		/*
-		 * Another mapping took vec's old address while it was free:
-		 * what the kernel copied out after the move went there, and
-		 * the parked vec holds stale entries in its place. The call
-		 * may have cleared pages whose report we cannot read.
-		 */
-		collided = fz_killer.collision;
 	}
 	readable = vb && c.veck != V_SLOT;
 
@@ -2615,8 +2608,6 @@ static void fuzz_one(void)
 			how = R_FORGET;
 		else if (n > 0 && (!readable || n > vcap))
 			how = R_FORGET;	/* reported into memory we cannot read */
-		else if (collided)
-			how = R_FORGET;	/* reported, in part, into someone else's mapping */
 		else if (ret < 0 && err != EFAULT && err != EINVAL && err != ENOTTY &&
 			 err != EPERM)
 			how = R_FORGET;
@@ -2626,7 +2617,7 @@ static void fuzz_one(void)
 	}
 
 	/* A call over the region with a readable result: the mid-run check */
-	if ((ck == CK_GET || ck == CK_GAC) && ret >= 0 && readable && !collided && x.ok && n <= vcap &&
+	if ((ck == CK_GET || ck == CK_GAC) && ret >= 0 && readable && x.ok && n <= vcap &&
 	    (c.argk == ARG_GOOD || c.argk == ARG_RO) &&
 	    range_touches_region((uintptr_t)c.a.start, alen) &&
 	    (n == 0 || !bad_reports(B.tmp, n, alen, c.a.vec_len, why, sizeof(why))))
@@ -2702,9 +2693,6 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 		T.doomed++;
 		if (ret == -EFAULT)
 			T.doomed_efault++;
-		/* As for the fuzzer's calls: part of the report went elsewhere */
-		if (tr_killer.collision)
-			how = R_FORGET;
 	}
 	T.calls++;
 	if (flags)
@@ -3472,7 +3460,7 @@ int main(int argc, char **argv)
 		       " faulted), %" PRIu64 " landed inside the call, %" PRIu64 " after it; tracker %"
 		       PRIu64 " armed (%" PRIu64 " userfaultfd, %" PRIu64 " faulted), %" PRIu64
 		       " inside, %" PRIu64 " EFAULT; vec's old address taken by another mapping while"
-		       " free: %" PRIu64 " + %" PRIu64 " calls (their reports are not judged)\n",
+		       " free: %" PRIu64 " + %" PRIu64 " calls\n",
 		       fz_killer.armed, fz_killer.uffd_armed,
 		       fz_killer.uffd_faults, fz_killer.midcall, fz_killer.late, tr_killer.armed,
 		       tr_killer.uffd_armed, tr_killer.uffd_faults, tr_killer.midcall, T.doomed_efault,
