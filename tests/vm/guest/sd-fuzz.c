@@ -84,6 +84,7 @@
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE	0x100000
 #endif
+#define MREMAP_DONTUNMAP_	4
 #define MPOL_DEFAULT_		0
 #define MPOL_BIND_		2
 #define MPOL_MF_MOVE_		(1 << 1)
@@ -808,8 +809,8 @@ enum { KILL_MUNMAP, KILL_REPLACE, KILL_MREMAP, NR_KILL };
  * A vec killer frees a caller's vec while the caller's ioctl may be writing
  * to it: munmap (then a PROT_NONE placeholder, so that no other mapping
  * lands there while the call may still write), a PROT_NONE mapping over it,
- * or mremap to a parking spot (where the caller can still read what reached
- * it). Either at a random moment (on one vCPU: when the call blocks or is
+ * or mprotect PROT_NONE and mremap to a parking spot (where the caller can
+ * still read what reached it; the address never goes free). Either at a random moment (on one vCPU: when the call blocks or is
  * preempted, or after it), or with userfaultfd exactly when the kernel first
  * touches the part of vec that is not populated yet: the copy then waits for
  * the killer, which frees the vec and wakes it.
@@ -884,27 +885,32 @@ static void *killer_fn(void *arg)
 				k->err = errno;
 			break;
 		case KILL_MREMAP: {
-			/* Registering part of it split the mapping: one move per VMA */
+			/*
+			 * Never let the address go free: another thread's mmap()
+			 * could take it, the kernel's remaining copies would land
+			 * there, and the parked vec would read as a report that
+			 * omits pages the call cleared (with no canaries left,
+			 * a one-entry report of offset 0). So revoke access first
+			 * (the copies fail from here on), then move the pages
+			 * and leave the PROT_NONE mapping behind.
+			 * Registering part of it split the mapping: one move per VMA.
+			 */
 			size_t cut = k->uffd_from > 0 ? (size_t)k->uffd_from : 0;
+			int dontunmap = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP_;
 
-			if ((cut && mremap(k->addr, cut, cut, MREMAP_MAYMOVE | MREMAP_FIXED,
-					   k->park) == MAP_FAILED) ||
-			    mremap(k->addr + cut, k->len - cut, k->len - cut,
-				   MREMAP_MAYMOVE | MREMAP_FIXED, k->park + cut) == MAP_FAILED) {
+			if (mprotect(k->addr, k->len, PROT_NONE)) {
 				k->err = errno;
-				/* MREMAP_FIXED unmaps the target first: keep it reserved */
-				if (mmap(k->park, k->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-					 MAP_FIXED, -1, 0) == MAP_FAILED)
-					die("restore parking: %s", strerror(errno));
 				break;
 			}
+			if ((cut && mremap(k->addr, cut, cut, dontunmap, k->park) == MAP_FAILED) ||
+			    mremap(k->addr + cut, k->len - cut, k->len - cut, dontunmap,
+				   k->park + cut) == MAP_FAILED ||
+			    mprotect(k->park, k->len, PROT_READ | PROT_WRITE))
+				die("moving a doomed vec away: %s", strerror(errno));
 			/* The caller reads the parked vec: no more missing faults there */
 			if (k->uffd_from >= 0)
 				uffd_range(k->uffd, UFFDIO_UNREGISTER, k->park + k->uffd_from,
 					   k->len - k->uffd_from);
-			if (mmap(k->addr, k->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-				 MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
-				k->collision = true;
 			break;
 		}
 		}
@@ -3459,8 +3465,8 @@ int main(int argc, char **argv)
 		printf("#   vec freed mid-call: fuzzer %" PRIu64 " armed (%" PRIu64 " by userfaultfd, %" PRIu64
 		       " faulted), %" PRIu64 " landed inside the call, %" PRIu64 " after it; tracker %"
 		       PRIu64 " armed (%" PRIu64 " userfaultfd, %" PRIu64 " faulted), %" PRIu64
-		       " inside, %" PRIu64 " EFAULT; vec's old address taken by another mapping while"
-		       " free: %" PRIu64 " + %" PRIu64 " calls\n",
+		       " inside, %" PRIu64 " EFAULT; a munmapped vec's address taken by another"
+		       " mapping while free: %" PRIu64 " + %" PRIu64 " calls\n",
 		       fz_killer.armed, fz_killer.uffd_armed,
 		       fz_killer.uffd_faults, fz_killer.midcall, fz_killer.late, tr_killer.armed,
 		       tr_killer.uffd_armed, tr_killer.uffd_faults, tr_killer.midcall, T.doomed_efault,
