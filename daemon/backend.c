@@ -4,12 +4,13 @@
 #include "backend.h"
 #include "util.h"
 
-extern const struct backend_ops backend_pagemap_ioctl, backend_clear_refs, backend_faults_only;
+extern const struct backend_ops backend_pagemap_ioctl, backend_clear_refs, backend_page_sampling, backend_faults_only;
 
 /* Best first. faults-only needs nothing of the kernel: it must stay last. */
 const struct backend_ops *const backend_table[] = {
 	&backend_pagemap_ioctl,
 	&backend_clear_refs,
+	&backend_page_sampling,
 	&backend_faults_only,
 };
 const size_t backend_table_len = ELEMENTSOF(backend_table);

@@ -20,18 +20,33 @@ struct backend_pass_args {
 	const struct mem_range *ranges;	/* the process's writable mappings */
 	size_t n_ranges;
 	uint64_t page_size;
-	pid_t pid;			/* for logs */
+	pid_t pid;			/* for logs; pinned by pidfd (for process_vm_readv) */
+	int pidfd;
+	uint64_t sample_pages;		/* an estimating backend's share of the budget this pass */
+};
+
+/* What an estimating backend says of its last pass (last_estimate below). */
+struct backend_estimate {
+	double variance_pages;		/* of the dirty count it returned, in pages² */
+	/* The part of that count which is growth of resident memory, taken as
+	 * written; first-touch write faults, where counted, replace it. */
+	uint64_t new_pages;
+	uint64_t resident_pages;	/* resident writable pages: its weight in the budget */
+	uint64_t pages_read;		/* pages it read */
 };
 
 struct backend_ops {
 	const char *name;		/* for Backend=, the Backend properties and logs */
-	/* A soft-dirty mechanism of the kernel (listed in Features); false for
-	 * what needs no kernel support. */
+	/* A way of counting dirty pages that this kernel may lack (listed in
+	 * Features when present); false for faults-only, which counts none. */
 	bool kernel_feature;
 	/* A pass reads, then clears the whole process: writes in between are
 	 * cleared unread. The clear tracepoint's count of what the clear
 	 * itself cleared is then the exact dirty count. */
 	bool clears_whole_process;
+	/* The dirty count is a statistical estimate: last_estimate() gives its
+	 * variance after each pass that returned 1. NULL: the count is exact. */
+	void (*last_estimate)(void *state, struct backend_estimate *ret);
 	/* Whether this kernel has it, tried on our own memory at start-up. */
 	bool (*probe)(void);
 	/*

@@ -10,6 +10,7 @@ void config_init_default(struct config *c) {
 	*c = (struct config) {
 		.sample_interval_usec = USEC_PER_SEC,
 		.rescan_interval_usec = 10 * USEC_PER_SEC,
+		.sample_budget_pages_per_sec = SAMPLE_BUDGET_DEFAULT,
 	};
 }
 
@@ -80,8 +81,9 @@ static const char *backend_names_list(void) {
 }
 
 static int parse_daemon_key(struct parser *p, const char *key, const char *value) {
-	static const char *const keys[] = { "SampleIntervalSec", "RescanIntervalSec", "Backend", "ReadAccess" };
-	uint64_t usec;
+	static const char *const keys[] = { "SampleIntervalSec", "RescanIntervalSec", "Backend", "ReadAccess",
+					    "SampleBudgetPagesPerSec" };
+	uint64_t usec, n;
 	int r;
 
 	for (unsigned i = 0; i < ELEMENTSOF(keys); i++)
@@ -110,6 +112,14 @@ static int parse_daemon_key(struct parser *p, const char *key, const char *value
 		if (backend_from_name(value) < 0)
 			return fail(p, "unknown Backend=%s (expected auto%s)", value, backend_names_list());
 		return set_string(p, &p->cfg.backend, value);
+	}
+
+	if (streq(key, "SampleBudgetPagesPerSec")) {
+		if (safe_atou64(value, &n) < 0 || n < 1 || n > SAMPLE_BUDGET_MAX)
+			return fail(p, "invalid SampleBudgetPagesPerSec=%s (expected 1 to %" PRIu64 ")", value,
+				    (uint64_t) SAMPLE_BUDGET_MAX);
+		p->cfg.sample_budget_pages_per_sec = n;
+		return 0;
 	}
 
 	if (streq(key, "ReadAccess")) {

@@ -6,6 +6,7 @@
  *   SampleIntervalSec=1s
  *   RescanIntervalSec=10s
  *   Backend=auto
+ *   SampleBudgetPagesPerSec=16384
  *
  *   [Track]              # one section per rule; a process matching every
  *   Unit=postgresql*.service   # condition of any rule is tracked
@@ -27,6 +28,11 @@
 
 #define SAMPLE_INTERVAL_MIN_USEC (10 * USEC_PER_MSEC)
 #define SAMPLE_INTERVAL_MAX_USEC (3600 * USEC_PER_SEC)
+
+/* page-sampling: pages read per second across all processes it measures
+ * (bench/RESULTS.md: 50 × 256 MiB at 1 s cost under 1 % of a core). */
+#define SAMPLE_BUDGET_DEFAULT 16384
+#define SAMPLE_BUDGET_MAX UINT64_C(1000000000)
 
 struct track_rule {
 	unsigned line;		/* of the [Track] header, for logs */
@@ -50,6 +56,7 @@ struct config {
 	uint64_t rescan_interval_usec;
 	char *backend;			/* a name of backend_table; NULL: auto */
 	enum read_access read_access;
+	uint64_t sample_budget_pages_per_sec;	/* SampleBudgetPagesPerSec= */
 	struct track_rule *rules;
 	size_t n_rules;
 };

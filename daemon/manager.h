@@ -68,6 +68,10 @@ struct manager {
 	/* The clock of samples and intervals; the sampler's test fakes it. */
 	uint64_t (*now_usec)(clockid_t clock);
 
+	/* Σ sampled_resident_pages of the processes: SampleBudgetPagesPerSec is
+	 * shared in proportion to each one's part of it. */
+	uint64_t sampled_resident_pages;
+
 	struct process **processes;	/* sorted by pid */
 	size_t n_processes;
 	struct identity *untracked;

@@ -26,12 +26,19 @@ struct sample {
 	 * from a read that raced the clear (clear-refs). */
 	bool dirty_is_own_clears;
 	struct fault_counts faults;
+	/* dirty_pages is a statistical estimate (page-sampling) with this
+	 * variance (pages²); new_pages of it are resident growth, which
+	 * first-touch write faults replace where they are counted. */
+	bool estimated;
+	double variance_pages;
+	uint64_t new_pages;
 };
 
 struct process_stats {
 	bool have_baseline;
 	uint64_t last_usec;
 	uint64_t pending_pages;		/* counted in passes whose interval had no length */
+	double pending_variance;	/* ... and their variance */
 
 	bool have_fault_baseline;
 	struct fault_counts last_faults;
@@ -39,7 +46,10 @@ struct process_stats {
 
 	/* Published. NAN means "not measured": see the README. */
 	double dirty_bytes_per_sec;
-	struct rate_avgs dirty_avgs;
+	/* Standard error of dirty_bytes_per_sec: 0 for an exact count, NAN with it
+	 * and for faults-only (a lower bound, not an estimate with an error). */
+	double dirty_bytes_per_sec_stderr;
+	struct rate_avgs dirty_avgs;	/* sqrt(var*): the averages' standard errors */
 	uint64_t dirtied_bytes_total;
 	double write_faults_per_sec;
 	uint64_t write_faults_total;
@@ -68,6 +78,11 @@ void process_stats_init(struct process_stats *s);
  * bits this interval should have found. Hence an interval is disturbed when
  * the counters show a new foreign clear, or when the last one (its time)
  * happened at or after the previous pass began.
+ *
+ * An estimated count (in->estimated) carries its variance into a standard
+ * error of the rate and of each average; with write-fault counters its
+ * new_pages are replaced by the first-touch write faults of the interval,
+ * which are exactly the pages that became resident by a write.
  *
  * Returns 1 when the interval produced rates, 0 when it only set the
  * baseline or had no length.

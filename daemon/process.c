@@ -3,6 +3,7 @@
 #include <math.h>
 #include <poll.h>
 
+#include "backend-page-sampling.h"
 #include "manager.h"
 #include "proc-maps.h"
 #include "proc-pid.h"
@@ -13,7 +14,26 @@ const char *process_backend_name(const struct process *p) {
 	return p->ops ? p->ops->name : "";
 }
 
+/* Its weight in the sampling budget (0: not an estimating backend). */
+static void process_set_sampled_resident(struct process *p, uint64_t pages) {
+	p->manager->sampled_resident_pages -= MIN(p->sampled_resident_pages, p->manager->sampled_resident_pages);
+	p->manager->sampled_resident_pages += pages;
+	p->sampled_resident_pages = pages;
+}
+
+/* This pass's share of SampleBudgetPagesPerSec, by resident writable memory. */
+static uint64_t process_sample_share(struct process *p) {
+	struct manager *m = p->manager;
+	/* Before its first pass, its RSS stands in. */
+	uint64_t weight = p->sampled_resident_pages ?: p->resident_bytes / m->page_size;
+
+	return page_sampling_share(m->config.sample_budget_pages_per_sec, m->sample_interval_usec, weight,
+				   MAX(m->sampled_resident_pages, weight));
+}
+
 static void process_close_backend(struct process *p) {
+	process_set_sampled_resident(p, 0);
+	p->sampled_pages = 0;
 	if (p->ops)
 		p->ops->close(p->backend_state);
 	p->ops = NULL;
@@ -198,6 +218,8 @@ int process_pass(struct process *p) {
 		.n_ranges = ranges.n,
 		.page_size = m->page_size,
 		.pid = p->pid,
+		.pidfd = p->pidfd,
+		.sample_pages = p->ops->last_estimate ? process_sample_share(p) : 0,
 	};
 	begin = instant_now(m);
 	r = p->ops->pass(p->backend_state, &args, &s->dirty_pages);
@@ -244,6 +266,16 @@ int process_pass(struct process *p) {
 	 * foreign clear at the very start of the pass counts as inside.
 	 */
 	s->have_dirty = r > 0;
+	if (r > 0 && p->ops->last_estimate) {
+		struct backend_estimate e;
+
+		p->ops->last_estimate(p->backend_state, &e);
+		s->estimated = true;
+		s->variance_pages = e.variance_pages;
+		s->new_pages = e.new_pages;
+		process_set_sampled_resident(p, e.resident_pages);
+		p->sampled_pages = e.pages_read;
+	}
 	s->pass_begin_nsec = begin.monotonic * NSEC_PER_USEC;
 	s->now_usec = midpoint(begin.boottime, end.boottime);
 	s->realtime_usec = midpoint(begin.realtime, end.realtime);

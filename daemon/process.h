@@ -48,6 +48,11 @@ struct process {
 	uid_t uid;
 	uint64_t resident_bytes;
 	uint64_t scanned_bytes;		/* ScannedBytes: writable mappings the last pass walked */
+	/* An estimating backend's (page-sampling) resident writable pages, its
+	 * weight in the sampling budget (summed in the manager), and the pages
+	 * its last pass read (SampledPages). */
+	uint64_t sampled_resident_pages;
+	uint64_t sampled_pages;
 	uint64_t last_sample_realtime_usec;	/* LastSampleTimestamp, 0 before */
 	uint64_t last_sample_monotonic_usec;	/* LastSampleTimestampMonotonic, 0 before */
 

@@ -10,30 +10,44 @@
  * step towards the sample (w_old * e + 1 - e == w_new). Once seen >> window,
  * w == 1 and this is avg * e + sample * (1 - e).
  */
-static double ema(double avg, double sample, uint64_t dt_usec, uint64_t seen_usec, uint64_t window_usec) {
-	double step = expm1(-(double) dt_usec / (double) window_usec) /
+static double ema_step(uint64_t dt_usec, uint64_t seen_usec, uint64_t window_usec) {
+	return expm1(-(double) dt_usec / (double) window_usec) /
 		expm1(-((double) seen_usec + (double) dt_usec) / (double) window_usec);
-
-	return avg + (sample - avg) * step;
 }
 
-void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec) {
+/* avg' = avg·(1 − step) + sample·step; var' = var·(1 − step)² + v·step². */
+static void ema(double *avg, double *var, double sample, double v, uint64_t dt_usec, uint64_t seen_usec,
+		uint64_t window_usec) {
+	double step = ema_step(dt_usec, seen_usec, window_usec);
+
+	*avg += (sample - *avg) * step;
+	*var = *var * (1 - step) * (1 - step) + v * step * step;
+}
+
+void rate_avgs_update_estimate(struct rate_avgs *a, double rate, double variance, uint64_t dt_usec) {
 	if (dt_usec == 0 || !isfinite(rate))
 		return;
+	if (!isfinite(variance) || variance < 0)
+		variance = 0;
 
 	if (!a->primed) {
 		a->avg10 = a->avg60 = a->avg300 = rate;
+		a->var10 = a->var60 = a->var300 = variance;
 		a->primed = true;
 		a->seen_usec = dt_usec;
 		return;
 	}
 
-	a->avg10 = ema(a->avg10, rate, dt_usec, a->seen_usec, 10 * USEC_PER_SEC);
-	a->avg60 = ema(a->avg60, rate, dt_usec, a->seen_usec, 60 * USEC_PER_SEC);
-	a->avg300 = ema(a->avg300, rate, dt_usec, a->seen_usec, 300 * USEC_PER_SEC);
+	ema(&a->avg10, &a->var10, rate, variance, dt_usec, a->seen_usec, 10 * USEC_PER_SEC);
+	ema(&a->avg60, &a->var60, rate, variance, dt_usec, a->seen_usec, 60 * USEC_PER_SEC);
+	ema(&a->avg300, &a->var300, rate, variance, dt_usec, a->seen_usec, 300 * USEC_PER_SEC);
 	/* Past a few hundred windows the weight is 1 anyway: no need to grow. */
 	if (a->seen_usec < 3600 * 300 * USEC_PER_SEC)
 		a->seen_usec += dt_usec;
+}
+
+void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec) {
+	rate_avgs_update_estimate(a, rate, 0, dt_usec);
 }
 
 uint64_t counter_delta(uint64_t old, uint64_t new) {

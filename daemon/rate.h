@@ -10,6 +10,9 @@
 
 struct rate_avgs {
 	double avg10, avg60, avg300;
+	/* Variances of the averages when the rates folded in are estimates
+	 * (rate_avgs_update_estimate()); 0 while every rate was exact. */
+	double var10, var60, var300;
 	bool primed;		/* false until the first interval was folded in */
 	uint64_t seen_usec;	/* length of all intervals folded in */
 };
@@ -30,6 +33,14 @@ struct rate_avgs {
  * rate; after a few windows this is the plain EMA. dt_usec == 0 is ignored.
  */
 void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec);
+
+/*
+ * The same for a rate that is an estimate with variance 'variance'
+ * (independent of the earlier ones): each average is a weighted sum of
+ * the intervals' rates, so its variance is the sum of the squared weights
+ * times theirs. Many short intervals thus give a smaller error than one.
+ */
+void rate_avgs_update_estimate(struct rate_avgs *a, double rate, double variance, uint64_t dt_usec);
 
 /*
  * Increase of a monotonic counter from 'old' to 'new'. A smaller new value is

@@ -31,7 +31,7 @@ TEST(test_full_config) {
 		"RescanIntervalSec=2min\n"
 		"Backend=clear-refs\n"
 		"ReadAccess=owner\n"
-		"\n"
+		"SampleBudgetPagesPerSec=4096\n"
 		"[Track]\n"
 		"Unit=postgresql@*.service\n"
 		"MinResidentBytes=64M\n"
@@ -48,6 +48,7 @@ TEST(test_full_config) {
 	ASSERT_EQ_U64(c.rescan_interval_usec, 120 * USEC_PER_SEC);
 	ASSERT_STREQ(c.backend, "clear-refs");
 	ASSERT_EQ(c.read_access, READ_ACCESS_OWNER);
+	ASSERT_EQ_U64(c.sample_budget_pages_per_sec, 4096);
 	ASSERT_EQ(c.n_rules, 2);
 	ASSERT_EQ(c.rules[0].line, 10);
 	ASSERT_STREQ(c.rules[0].unit, "postgresql@*.service");
@@ -89,9 +90,11 @@ TEST(test_each_bad_case) {
 	expect_error("[Daemon]\nSampleIntervalSec=99999999999999999999\n", "/etc/d.conf:2: ", "invalid time");
 	expect_error("[Daemon]\nSampleIntervalSec=1s\nSampleIntervalSec=2s\n", "/etc/d.conf:3: ", "duplicate key");
 	expect_error("[Daemon]\nBackend=magic\n", "/etc/d.conf:2: ",
-		     "unknown Backend=magic (expected auto, pagemap-ioctl, clear-refs or faults-only)");
+		     "unknown Backend=magic (expected auto, pagemap-ioctl, clear-refs, page-sampling or faults-only)");
 	expect_error("[Daemon]\nReadAccess=some\n", "/etc/d.conf:2: ", "unknown ReadAccess=some (expected all or owner)");
 	expect_error("[Daemon]\nReadAccess=owner\nReadAccess=all\n", "/etc/d.conf:3: ", "duplicate key ReadAccess");
+	expect_error("[Daemon]\nSampleBudgetPagesPerSec=0\n", "/etc/d.conf:2: ", "invalid SampleBudgetPagesPerSec=0");
+	expect_error("[Daemon]\nSampleBudgetPagesPerSec=1k\n", "/etc/d.conf:2: ", "invalid SampleBudgetPagesPerSec=1k");
 	expect_error("[Track]\nComm=x\nColour=red\n", "/etc/d.conf:3: ", "unknown key Colour in [Track]");
 	expect_error("[Track]\nComm=a\nComm=b\n", "/etc/d.conf:3: ", "duplicate key Comm");
 	expect_error("[Track]\nUID=root\n", "/etc/d.conf:2: ", "invalid UID=root");
