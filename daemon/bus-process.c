@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* org.dirtyrate1.Process at /org/dirtyrate1/process/<pid>. */
+#include <math.h>
 #include <stddef.h>
 
 #include "bus-common.h"
@@ -19,6 +20,12 @@ static int property_get_backend(sd_bus *bus, const char *path, const char *inter
 	return sd_bus_message_append(reply, "s", process_backend_name(userdata));
 }
 
+/* A standard error from a variance. */
+static int property_get_stderr(sd_bus *bus, const char *path, const char *interface, const char *property,
+			       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "d", sqrt(*(const double *) userdata));
+}
+
 #define P(field) offsetof(struct process, field)
 #define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
@@ -27,8 +34,9 @@ static int property_get_backend(sd_bus *bus, const char *path, const char *inter
 /* Everything a sample pass changes; announced together, once per pass. */
 #define SAMPLED_PROPERTIES                                                                                  \
 	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",     \
-		"DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",              \
-		"LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "LastSampleTimestamp",              \
+		"DirtyBytesPerSecStdError", "DirtyBytesPerSecAvg10StdError", "DirtyBytesPerSecAvg60StdError",   \
+		"DirtyBytesPerSecAvg300StdError", "DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",              \
+		"LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "SampledPages", "LastSampleTimestamp",              \
 		"LastSampleTimestampMonotonic"
 
 static const sd_bus_vtable process_vtable[] = {
@@ -45,6 +53,11 @@ static const sd_bus_vtable process_vtable[] = {
 	SD_BUS_PROPERTY("DirtyBytesPerSecAvg10", "d", bus_property_get_double, P(stats.dirty_avgs.avg10), EMITS),
 	SD_BUS_PROPERTY("DirtyBytesPerSecAvg60", "d", bus_property_get_double, P(stats.dirty_avgs.avg60), EMITS),
 	SD_BUS_PROPERTY("DirtyBytesPerSecAvg300", "d", bus_property_get_double, P(stats.dirty_avgs.avg300), EMITS),
+	SD_BUS_PROPERTY("DirtyBytesPerSecStdError", "d", bus_property_get_double, P(stats.dirty_bytes_per_sec_stderr),
+			EMITS),
+	SD_BUS_PROPERTY("DirtyBytesPerSecAvg10StdError", "d", property_get_stderr, P(stats.dirty_avgs.var10), EMITS),
+	SD_BUS_PROPERTY("DirtyBytesPerSecAvg60StdError", "d", property_get_stderr, P(stats.dirty_avgs.var60), EMITS),
+	SD_BUS_PROPERTY("DirtyBytesPerSecAvg300StdError", "d", property_get_stderr, P(stats.dirty_avgs.var300), EMITS),
 	SD_BUS_PROPERTY("DirtiedBytesTotal", "t", bus_property_get_u64, P(stats.dirtied_bytes_total), EMITS),
 	SD_BUS_PROPERTY("WriteFaultsPerSec", "d", bus_property_get_double, P(stats.write_faults_per_sec), EMITS),
 	SD_BUS_PROPERTY("WriteFaultsTotal", "t", bus_property_get_u64, P(stats.write_faults_total), EMITS),
@@ -52,6 +65,7 @@ static const sd_bus_vtable process_vtable[] = {
 	SD_BUS_PROPERTY("LastSampleDisturbed", "b", bus_property_get_bool, P(stats.last_sample_disturbed), EMITS),
 	SD_BUS_PROPERTY("ResidentBytes", "t", bus_property_get_u64, P(resident_bytes), EMITS),
 	SD_BUS_PROPERTY("ScannedBytes", "t", bus_property_get_u64, P(scanned_bytes), EMITS),
+	SD_BUS_PROPERTY("SampledPages", "t", bus_property_get_u64, P(sampled_pages), EMITS),
 	SD_BUS_PROPERTY("LastSampleTimestamp", "t", bus_property_get_u64, P(last_sample_realtime_usec), EMITS),
 	SD_BUS_PROPERTY("LastSampleTimestampMonotonic", "t", bus_property_get_u64, P(last_sample_monotonic_usec),
 			EMITS),
