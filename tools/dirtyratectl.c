@@ -41,6 +41,7 @@ struct process_view {
 	char comm[64];
 	char backend[32];
 	double dirty_per_sec, dirty_avg10, faults_per_sec;
+	double dirty_stderr, avg10_stderr;	/* standard errors: 0 exact, NaN none */
 	uint64_t dirtied_total, resident;
 	bool disturbed;
 };
@@ -93,6 +94,22 @@ static const char *format_rate(char *buf, size_t size, double v, const char *uni
 	return buf;
 }
 
+/* "9.9 MiB ±0.2" for an estimate with a standard error, else as format_rate(). */
+static const char *format_rate_err(char *buf, size_t size, double v, double se, const char *unit) {
+	static const char *const prefixes[] = { "", "Ki", "Mi", "Gi", "Ti" };
+	unsigned i = 0;
+
+	if (isnan(v) || !(se > 0))
+		return format_rate(buf, size, v, unit);
+	while (v >= 1024 && i + 1 < sizeof(prefixes) / sizeof(prefixes[0])) {
+		v /= 1024;
+		se /= 1024;
+		i++;
+	}
+	snprintf(buf, size, "%.1f %s%s ±%.1f", v, prefixes[i], unit, se);
+	return buf;
+}
+
 static int read_process_property(sd_bus_message *m, const char *name, struct process_view *p) {
 	const char *s;
 	int r, b;
@@ -101,6 +118,8 @@ static int read_process_property(sd_bus_message *m, const char *name, struct pro
 #define U64(prop, field)    if (strcmp(name, prop) == 0) return sd_bus_message_read(m, "v", "t", &p->field)
 	DOUBLE("DirtyBytesPerSec", dirty_per_sec);
 	DOUBLE("DirtyBytesPerSecAvg10", dirty_avg10);
+	DOUBLE("DirtyBytesPerSecStdError", dirty_stderr);
+	DOUBLE("DirtyBytesPerSecAvg10StdError", avg10_stderr);
 	DOUBLE("WriteFaultsPerSec", faults_per_sec);
 	U64("DirtiedBytesTotal", dirtied_total);
 	U64("ResidentBytes", resident);
@@ -165,7 +184,7 @@ static int read_object(sd_bus_message *m, struct process_view *p, bool *found) {
 static int print_processes(sd_bus *bus, bool with_time, bool header) {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	char t[32] = "", rate[32], avg[32], faults[32];
+	char t[32] = "", rate[48], avg[48], faults[32];
 	const char *path;
 	unsigned n = 0;
 	int r;
@@ -180,12 +199,13 @@ static int print_processes(sd_bus *bus, bool with_time, bool header) {
 		strftime(t, sizeof(t), "%H:%M:%S ", localtime(&now));
 	}
 	if (header)
-		printf("%s%-8s %-16s %-14s %14s %14s %16s\n", with_time ? "TIME     " : "",
+		printf("%s%-8s %-16s %-14s %20s %20s %16s\n", with_time ? "TIME     " : "",
 		       "PID", "COMM", "BACKEND", "DIRTY/S", "AVG10", "WRITE FAULTS/S");
 
 	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
 	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-		struct process_view p = { .dirty_per_sec = NAN, .dirty_avg10 = NAN, .faults_per_sec = NAN };
+		struct process_view p = { .dirty_per_sec = NAN, .dirty_avg10 = NAN, .faults_per_sec = NAN,
+					  .dirty_stderr = NAN, .avg10_stderr = NAN };
 		bool found;
 
 		r = sd_bus_message_read(reply, "o", &path);
@@ -196,13 +216,13 @@ static int print_processes(sd_bus *bus, bool with_time, bool header) {
 		if (r < 0 || !found)
 			continue;
 		n++;
-		format_rate(rate, sizeof(rate), p.dirty_per_sec, "B");
-		format_rate(avg, sizeof(avg), p.dirty_avg10, "B");
+		format_rate_err(rate, sizeof(rate), p.dirty_per_sec, p.dirty_stderr, "B");
+		format_rate_err(avg, sizeof(avg), p.dirty_avg10, p.avg10_stderr, "B");
 		if (isnan(p.faults_per_sec))
 			snprintf(faults, sizeof(faults), "-");
 		else
 			snprintf(faults, sizeof(faults), "%.0f", p.faults_per_sec);
-		printf("%s%-8" PRIu32 " %-16s %-14s %14s %14s %16s%s\n", t, p.pid, p.comm, p.backend,
+		printf("%s%-8" PRIu32 " %-16s %-14s %20s %20s %16s%s\n", t, p.pid, p.comm, p.backend,
 		       rate, avg, faults, p.disturbed ? "  (disturbed: a foreign clear)" : "");
 	}
 	if (r < 0)
