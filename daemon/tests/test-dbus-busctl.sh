@@ -9,15 +9,15 @@ I=org.dirtyrate1.Manager
 [ "$(get $M $I Version)" = "\"$("$DAEMON" --version)\"" ] || fail "Version mismatch"
 backend=$(get $M $I Backend)
 case "$backend" in
-	'"pagemap-ioctl"'|'"clear-refs"'|'"faults-only"') ;;
+	'"pagemap-ioctl"'|'"clear-refs"'|'"page-sampling"'|'"faults-only"') ;;
 	*) fail "Backend is $backend" ;;
 esac
 features=$(get $M $I Features)
 echo "Backend $backend, Features $features"
-# On a kernel without soft-dirty (this host), faults-only and no soft-dirty feature.
+# On a kernel without soft-dirty (this host), page-sampling (over faults-only).
 if ! grep -q '^CONFIG_MEM_SOFT_DIRTY=y' "/boot/config-$(uname -r)" 2>/dev/null &&
    [ ! -e /proc/self/clear_refs ] ; then
-	[ "$backend" = '"faults-only"' ] || fail "expected faults-only"
+	[ "$backend" = '"page-sampling"' ] || fail "expected page-sampling"
 fi
 [ "$(get $M $I PageSize)" = "$(getconf PAGESIZE)" ] || fail "PageSize"
 [ "$(get $M $I SampleIntervalUSec)" = 100000 ] || fail "SampleIntervalUSec"
