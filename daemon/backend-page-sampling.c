@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -169,23 +168,11 @@ uint64_t page_sampling_share(uint64_t budget_pages_per_sec, uint64_t interval_us
 	return (uint64_t) k;
 }
 
-static int slot_addr_cmp(const void *a, const void *b, void *userdata) {
-	const struct sample_slot *slots = userdata;
-	uint64_t x = slots[*(const size_t *) a].addr, y = slots[*(const size_t *) b].addr;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Reads slots[idx[0..n)] through the reader in batches, in ascending address
- * order (idx is sorted in place): neighbouring slots then share page-table
- * pages, which the kernel walks for each page it pins.
- */
-static int read_slots(const struct page_reader *reader, const struct sample_slot *slots, size_t *idx, size_t n,
+/* Reads slots[idx[0..n)] through the reader in batches. Returns the count read into *ret_ok. */
+static int read_slots(const struct page_reader *reader, const struct sample_slot *slots, const size_t *idx, size_t n,
 		      uint64_t page_size, uint64_t *hashes, bool *ok) {
 	uint64_t addrs[PAGE_SAMPLING_BATCH];
 
-	qsort_r((void *) idx, n, sizeof(*idx), slot_addr_cmp, (void *) slots);
 	for (size_t i = 0; i < n; i += PAGE_SAMPLING_BATCH) {
 		size_t b = MIN(n - i, (size_t) PAGE_SAMPLING_BATCH);
 		int r;
@@ -201,19 +188,18 @@ static int read_slots(const struct page_reader *reader, const struct sample_slot
 
 int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, const struct mem_range *ranges,
 		      size_t n_ranges, uint64_t page_size, uint64_t k_target, struct page_sample_result *ret) {
-	const struct resident_regions *map = NULL;
+	_cleanup_(resident_regions_done) struct resident_regions rr = {};
 	_cleanup_free_ size_t *idx = NULL;
 	_cleanup_free_ uint64_t *hashes = NULL;
 	_cleanup_free_ bool *ok = NULL;
 	struct page_sample_result res = {};
 	size_t n_idx = 0, redraw;
-	uint64_t n_now = 0;
 	int r;
 
-	r = reader->resident(reader->userdata, ranges, n_ranges, page_size, &map, &n_now);
+	r = reader->resident(reader->userdata, ranges, n_ranges, page_size, &rr);
 	if (r < 0)
 		return r;
-	res.resident_pages = n_now;
+	res.resident_pages = rr.pages;
 
 	if (k_target > s->allocated) {
 		struct sample_slot *sl = reallocarray(s->slots, k_target, sizeof(*sl));
@@ -233,7 +219,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->slots[i].addr == 0)
 			continue;
-		if (resident_regions_contain(map, s->slots[i].addr))
+		if (resident_regions_contain(&rr, s->slots[i].addr))
 			idx[n_idx++] = i;
 		else
 			s->slots[i].addr = 0; /* unmapped, swapped or reclaimed: re-draw */
@@ -266,9 +252,9 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 		s->redraw_cursor = (s->redraw_cursor + 1) % s->n;
 	}
 	n_idx = 0;
-	for (size_t i = 0; i < s->n && map->pages > 0; i++)
+	for (size_t i = 0; i < s->n && rr.pages > 0; i++)
 		if (s->slots[i].addr == 0) {
-			s->slots[i].addr = resident_regions_page(map, random_below(&s->rng, map->pages), page_size);
+			s->slots[i].addr = resident_regions_page(&rr, random_below(&s->rng, rr.pages), page_size);
 			idx[n_idx++] = i;
 		}
 	r = read_slots(reader, s->slots, idx, n_idx, page_size, hashes, ok);
@@ -287,11 +273,11 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 	/* 3. The estimate: the sample speaks for the pages resident at both
 	 * passes; growth is new memory, written to become resident. */
 	if (s->have_last) {
-		res.old_pages = MIN(s->last_resident_pages, n_now);
-		res.new_pages = n_now > s->last_resident_pages ? n_now - s->last_resident_pages : 0;
+		res.old_pages = MIN(s->last_resident_pages, rr.pages);
+		res.new_pages = rr.pages > s->last_resident_pages ? rr.pages - s->last_resident_pages : 0;
 	}
 	page_sample_estimate(res.changed, res.compared, res.old_pages, res.new_pages, &res.dirty_pages, &res.variance);
-	s->last_resident_pages = n_now;
+	s->last_resident_pages = rr.pages;
 	s->have_last = true;
 	*ret = res;
 	return 0;
@@ -301,16 +287,9 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 
 struct page_sampling_state {
 	int pagemap_fd;
-	int statm_fd;		/* the RSS, which says when the map must be rescanned */
 	pid_t pid;
 	int pidfd;
 	bool no_scan;		/* PAGEMAP_SCAN absent: read pagemap entries */
-	/* The resident map, kept from pass to pass (see real_resident()). */
-	struct resident_regions map;
-	bool have_map;
-	uint64_t map_rss;	/* the RSS, in pages, when the map was scanned */
-	uint64_t map_ranges_hash; /* of the writable ranges it was scanned over */
-	unsigned map_age;	/* passes since */
 	struct page_sampler sampler;
 	struct backend_estimate last;
 };
@@ -387,8 +366,9 @@ static int resident_pagemap(int fd, const struct mem_range *ranges, size_t n, ui
 	return 0;
 }
 
-static int scan_resident(struct page_sampling_state *s, const struct mem_range *ranges, size_t n,
-			 uint64_t page_size, struct resident_regions *ret) {
+static int real_resident(void *userdata, const struct mem_range *ranges, size_t n, uint64_t page_size,
+			 struct resident_regions *ret) {
+	struct page_sampling_state *s = userdata;
 	int r;
 
 	if (!s->no_scan) {
@@ -400,74 +380,6 @@ static int scan_resident(struct page_sampling_state *s, const struct mem_range *
 		resident_regions_done(ret);
 	}
 	return resident_pagemap(s->pagemap_fd, ranges, n, page_size, ret);
-}
-
-/* The process's RSS in pages (statm's second field): two counters, no walk. */
-static int read_rss(int fd, uint64_t *ret) {
-	char buf[256];
-	unsigned long long size, resident;
-	ssize_t k = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (k < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
-	buf[k] = 0;
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return -ESRCH; /* empty: the address space is gone */
-	*ret = resident;
-	return 0;
-}
-
-/*
- * Walking the page tables of every writable range every pass (PAGEMAP_SCAN:
- * one PTE each, 65536 for 256 MiB) cost more than reading the sample did
- * (bench/RESULTS.md). The map of resident pages is therefore kept and
- * rescanned only when the writable ranges changed, when the RSS (two
- * counters in statm, no walk) moved by more than 1/RESCAN_DRIFT of it, or
- * every RESCAN_PASSES passes; in between N is the map's count plus the
- * RSS's change since the scan. A page that left the resident set without
- * moving the RSS much is still drawn from until the next scan: reading it
- * costs the target a minor fault (the zero page) and may count it changed.
- */
-#define RESCAN_DRIFT 32
-#define RESCAN_PASSES 60
-
-static int real_resident(void *userdata, const struct mem_range *ranges, size_t n, uint64_t page_size,
-			 const struct resident_regions **ret_map, uint64_t *ret_pages) {
-	struct page_sampling_state *s = userdata;
-	uint64_t rss = 0, hash = XXH3_64bits(ranges, n * sizeof(*ranges)), span = 0, drift, pages;
-	int r;
-
-	r = read_rss(s->statm_fd, &rss);
-	if (r < 0)
-		return r;
-	drift = rss > s->map_rss ? rss - s->map_rss : s->map_rss - rss;
-	if (!s->have_map || hash != s->map_ranges_hash || s->map_age >= RESCAN_PASSES ||
-	    drift * RESCAN_DRIFT > MAX(s->map.pages, (uint64_t) RESCAN_DRIFT)) {
-		struct resident_regions fresh = {};
-
-		r = scan_resident(s, ranges, n, page_size, &fresh);
-		if (r < 0) {
-			resident_regions_done(&fresh);
-			return r;
-		}
-		resident_regions_done(&s->map);
-		s->map = fresh;
-		s->have_map = true;
-		s->map_rss = rss;
-		s->map_ranges_hash = hash;
-		s->map_age = 0;
-	} else
-		s->map_age++;
-
-	for (size_t i = 0; i < n; i++)
-		span += (ranges[i].end - ranges[i].start) / page_size;
-	if (rss >= s->map_rss)
-		pages = s->map.pages + (rss - s->map_rss);
-	else
-		pages = s->map.pages - MIN(s->map.pages, s->map_rss - rss);
-	*ret_map = &s->map;
-	*ret_pages = MIN(pages, span);
-	return 0;
 }
 
 static bool pidfd_exited(int pidfd) {
@@ -482,7 +394,6 @@ static int real_read(void *userdata, const uint64_t *addrs, size_t n, uint64_t p
 	struct page_sampling_state *s = userdata;
 	struct iovec local, remote[PAGE_SAMPLING_BATCH];
 	size_t done = 0;
-	int r = 0;
 
 	if (!buf) {
 		buf = malloc(PAGE_SAMPLING_BATCH * page_size);
@@ -505,8 +416,7 @@ static int real_read(void *userdata, const uint64_t *addrs, size_t n, uint64_t p
 				ok[done++] = false;
 				continue;
 			}
-			r = -errno;
-			break;
+			return errno == ESRCH ? -ESRCH : -errno;
 		}
 		pages = (size_t) got / page_size;
 		for (size_t i = 0; i < pages; i++) {
@@ -521,12 +431,10 @@ static int real_read(void *userdata, const uint64_t *addrs, size_t n, uint64_t p
 	}
 	/* Read while pinned: had it exited (and the PID been reused) during the
 	 * read, these hashes could be another process's. Drop them. */
-	if (r == 0 && pidfd_exited(s->pidfd))
-		r = -ESRCH;
-	/* What this batch used (not the whole buffer: that memset was a
-	 * measurable share of a pass), on every way out. */
-	explicit_bzero(buf, n * page_size);
-	return r;
+	if (pidfd_exited(s->pidfd))
+		return -ESRCH;
+	explicit_bzero(buf, PAGE_SAMPLING_BATCH * page_size);
+	return 0;
 }
 
 static uint64_t initial_seed(pid_t pid) {
@@ -576,8 +484,6 @@ static void page_sampling_close(void *state) {
 	if (!s)
 		return;
 	safe_close(s->pagemap_fd);
-	safe_close(s->statm_fd);
-	resident_regions_done(&s->map);
 	page_sampler_done(&s->sampler);
 	free(s);
 }
@@ -588,11 +494,8 @@ static int page_sampling_open(int procfd, void **ret_state) {
 	if (!s)
 		return -ENOMEM;
 	s->pidfd = -EBADF;
-	s->statm_fd = -EBADF;
 	s->pagemap_fd = openat(procfd, "pagemap", O_RDONLY | O_CLOEXEC);
-	if (s->pagemap_fd >= 0)
-		s->statm_fd = openat(procfd, "statm", O_RDONLY | O_CLOEXEC);
-	if (s->pagemap_fd < 0 || s->statm_fd < 0) {
+	if (s->pagemap_fd < 0) {
 		int r = errno == ENOENT ? -ESRCH : -errno;
 
 		page_sampling_close(s);

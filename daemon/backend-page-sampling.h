@@ -36,15 +36,9 @@ bool resident_regions_contain(const struct resident_regions *rr, uint64_t addr);
 uint64_t resident_regions_page(const struct resident_regions *rr, uint64_t idx, uint64_t page_size);
 
 struct page_reader {
-	/*
-	 * The resident pages of the ranges: *ret_map, the map to draw from and
-	 * to check slots against (owned by the reader, valid until its next
-	 * call; it may be older than this pass), and *ret_pages, the count N of
-	 * resident writable pages now (the real reader's map is rescanned only
-	 * when the ranges or the RSS moved, and N follows the RSS in between).
-	 */
+	/* Fills *ret (empty on entry) with the resident pages of the ranges. */
 	int (*resident)(void *userdata, const struct mem_range *ranges, size_t n, uint64_t page_size,
-			const struct resident_regions **ret_map, uint64_t *ret_pages);
+			struct resident_regions *ret);
 	/*
 	 * Hashes the n pages at addrs (ascending or not) into hashes[];
 	 * ok[i] false for a page that could not be read (unmapped since:

@@ -22,25 +22,20 @@ struct fake {
 	bool resident[NPAGES];
 	bool unmapped_at_read[NPAGES];	/* EFAULT when read */
 	bool gone;			/* ESRCH at the next read */
-	struct resident_regions map;
 	uint64_t reads;
 };
 
 static int fake_resident(void *userdata, const struct mem_range *ranges, size_t n, uint64_t page_size,
-			 const struct resident_regions **ret_map, uint64_t *ret_pages) {
+			 struct resident_regions *ret) {
 	struct fake *f = userdata;
 
-	resident_regions_done(&f->map); /* rescanned every pass */
 	for (size_t i = 0; i < NPAGES; i++)
 		if (f->resident[i]) {
-			int r = resident_regions_add(&f->map, BASE + i * page_size, BASE + (i + 1) * page_size,
-						     page_size);
+			int r = resident_regions_add(ret, BASE + i * page_size, BASE + (i + 1) * page_size, page_size);
 
 			if (r < 0)
 				return r;
 		}
-	*ret_map = &f->map;
-	*ret_pages = f->map.pages;
 	return 0;
 }
 
@@ -162,7 +157,6 @@ static void check_accuracy(uint64_t w, uint64_t k, uint64_t seed) {
 	ASSERT_NEAR(sum / n, (double) w, 0.03 * w);
 	ASSERT_TRUE(covered >= n * 9 / 10);
 	page_sampler_done(&s);
-	resident_regions_done(&f->map);
 	free(f);
 }
 
@@ -188,7 +182,6 @@ TEST(test_seed_is_repeatable) {
 		ASSERT_EQ_U64(a.slots[i].addr, b.slots[i].addr);
 	page_sampler_done(&a);
 	page_sampler_done(&b);
-	resident_regions_done(&f->map);
 	free(f);
 }
 
@@ -233,7 +226,6 @@ TEST(test_non_resident_and_growth) {
 	ASSERT_EQ_U64(res.new_pages, NPAGES / 2);
 	ASSERT_NEAR(res.dirty_pages, NPAGES / 2, 1e-9);
 	page_sampler_done(&s);
-	resident_regions_done(&f->map);
 	free(f);
 }
 
@@ -261,7 +253,6 @@ TEST(test_unmapped_mid_read_and_gone) {
 	f->gone = true;
 	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 1000, &res), -ESRCH);
 	page_sampler_done(&s);
-	resident_regions_done(&f->map);
 	free(f);
 }
 
@@ -282,7 +273,6 @@ TEST(test_set_follows_budget) {
 	ASSERT_EQ_U64(res.compared, 300);
 	ASSERT_EQ_U64(s.n, 50);
 	page_sampler_done(&s);
-	resident_regions_done(&f->map);
 	free(f);
 }
 
