@@ -17,7 +17,7 @@
 /* Each pass re-draws this share of the set (1/8), so it follows new memory. */
 #define PAGE_SAMPLING_REDRAW_DIVISOR 8
 /* No process is sampled with fewer pages a pass than this (the budget's floor). */
-#define PAGE_SAMPLING_MIN_PAGES 64
+#define PAGE_SAMPLING_MIN_PAGES 16
 /* process_vm_readv batch: pages per call. */
 #define PAGE_SAMPLING_BATCH 64
 
