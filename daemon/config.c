@@ -19,6 +19,7 @@ static void track_rule_done(struct track_rule *r) {
 	free(r->cgroup);
 	free(r->comm);
 	free(r->exe);
+	free(r->backend);
 }
 
 void config_done(struct config *c) {
@@ -136,7 +137,7 @@ static int parse_daemon_key(struct parser *p, const char *key, const char *value
 }
 
 static int parse_track_key(struct parser *p, const char *key, const char *value) {
-	static const char *const keys[] = { "Unit", "CGroup", "Comm", "Exe", "UID", "MinResidentBytes" };
+	static const char *const keys[] = { "Unit", "CGroup", "Comm", "Exe", "UID", "MinResidentBytes", "Backend" };
 	struct track_rule *rule = &p->cfg.rules[p->cfg.n_rules - 1];
 	unsigned i;
 	int r;
@@ -145,7 +146,8 @@ static int parse_track_key(struct parser *p, const char *key, const char *value)
 		if (streq(key, keys[i]))
 			break;
 	if (i == ELEMENTSOF(keys))
-		return fail(p, "unknown key %s in [Track] (expected Unit, CGroup, Comm, Exe, UID or MinResidentBytes)", key);
+		return fail(p, "unknown key %s in [Track] (expected Unit, CGroup, Comm, Exe, UID, MinResidentBytes "
+			    "or Backend)", key);
 	r = mark_seen(p, i, key);
 	if (r < 0)
 		return r;
@@ -170,10 +172,16 @@ static int parse_track_key(struct parser *p, const char *key, const char *value)
 		rule->uid = uid;
 		return 0;
 	}
-	default:
+	case 5:
 		if (parse_size_bytes(value, &rule->min_resident_bytes) < 0)
 			return fail(p, "invalid size '%s' for MinResidentBytes (expected e.g. 4096, 64K, 1G)", value);
 		return 0;
+	default:
+		/* No "auto" here: without Backend= a rule's processes get the default. */
+		if (backend_from_name(value) < 0)
+			return fail(p, "unknown Backend=%s in [Track] (expected %s)", value,
+				    backend_names_list() + strlen(", "));
+		return set_string(p, &rule->backend, value);
 	}
 }
 
@@ -181,7 +189,8 @@ static bool track_rule_empty(const struct track_rule *r) {
 	return !r->unit && !r->cgroup && !r->comm && !r->exe && !r->have_uid && r->min_resident_bytes == 0;
 }
 
-/* A rule without conditions would track every process on the machine. */
+/* A rule without conditions would track every process on the machine
+ * (Backend= is not a condition: it says how, not which). */
 static int finish_section(struct parser *p) {
 	if (p->section == SECTION_TRACK && track_rule_empty(&p->cfg.rules[p->cfg.n_rules - 1])) {
 		p->line = p->cfg.rules[p->cfg.n_rules - 1].line;

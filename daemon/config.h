@@ -11,6 +11,7 @@
  *   [Track]              # one section per rule; a process matching every
  *   Unit=postgresql*.service   # condition of any rule is tracked
  *   MinResidentBytes=64M
+ *   Backend=faults-only  # not a condition: how the processes it tracks are measured
  */
 #pragma once
 
@@ -51,6 +52,7 @@ struct track_rule {
 	bool have_uid;
 	uid_t uid;		/* effective UID */
 	uint64_t min_resident_bytes;
+	char *backend;		/* Backend=: a name of backend_table; NULL: the default */
 };
 
 /* Who may read a tracked process's object (ReadAccess=). */

@@ -39,7 +39,8 @@ TEST(test_full_config) {
 		"  Comm=redis-server  \r\n"
 		"UID=1000\n"
 		"CGroup=/machine.slice\n"
-		"Exe=/usr/bin/qemu-system-*\n";
+		"Exe=/usr/bin/qemu-system-*\n"
+		"Backend=faults-only\n";
 	struct config c;
 	char *error = NULL;
 
@@ -54,12 +55,32 @@ TEST(test_full_config) {
 	ASSERT_STREQ(c.rules[0].unit, "postgresql@*.service");
 	ASSERT_EQ_U64(c.rules[0].min_resident_bytes, 64 * 1024 * 1024);
 	ASSERT_TRUE(!c.rules[0].have_uid && !c.rules[0].comm);
+	ASSERT_TRUE(!c.rules[0].backend); /* the default */
 	ASSERT_STREQ(c.rules[1].comm, "redis-server");
 	ASSERT_TRUE(c.rules[1].have_uid);
 	ASSERT_EQ(c.rules[1].uid, 1000);
 	ASSERT_STREQ(c.rules[1].cgroup, "/machine.slice");
 	ASSERT_STREQ(c.rules[1].exe, "/usr/bin/qemu-system-*");
+	ASSERT_STREQ(c.rules[1].backend, "faults-only");
 	config_done(&c);
+}
+
+/* Backend= in [Track]: every name of the table, each rule its own. */
+TEST(test_track_backend) {
+	for (size_t i = 0; i < backend_table_len; i++) {
+		_cleanup_free_ char *text = NULL;
+		struct config c;
+		char *error = NULL;
+
+		ASSERT_TRUE(asprintf(&text, "[Track]\nComm=a\nBackend=%s\n[Track]\nComm=b\n",
+				     backend_table[i]->name) > 0);
+		ASSERT_EQ(config_parse(text, "x.conf", &c, &error), 0);
+		ASSERT_EQ(c.n_rules, 2);
+		ASSERT_STREQ(c.rules[0].backend, backend_table[i]->name);
+		ASSERT_TRUE(!c.rules[1].backend);
+		ASSERT_TRUE(!c.backend); /* the [Daemon] default is another key */
+		config_done(&c);
+	}
 }
 
 static void expect_error(const char *text, const char *expected_prefix, const char *expected_part) {
@@ -103,6 +124,16 @@ TEST(test_each_bad_case) {
 	expect_error("[Track]\nCGroup=system.slice\n", "/etc/d.conf:2: ", "not an absolute");
 	expect_error("[Track]\nMinResidentBytes=lots\n", "/etc/d.conf:2: ", "invalid size");
 	expect_error("[Track]\nMinResidentBytes=1T\n", "/etc/d.conf:2: ", "invalid size");
+	expect_error("[Daemon]\nSampleIntervalSec=2s\n[Track]\nComm=x\nBackend=magic\n[Track]\nComm=y\n",
+		     "/etc/d.conf:5: ",
+		     "unknown Backend=magic in [Track] (expected pagemap-ioctl, clear-refs, page-sampling or faults-only)");
+	/* "auto" is the [Daemon] key's; a rule says auto by leaving Backend= out. */
+	expect_error("[Track]\nComm=x\nBackend=auto\n", "/etc/d.conf:3: ", "unknown Backend=auto in [Track]");
+	expect_error("[Track]\nComm=x\nBackend=\n", "/etc/d.conf:3: ", "empty value for Backend");
+	expect_error("[Track]\nComm=x\nBackend=faults-only\nBackend=clear-refs\n", "/etc/d.conf:4: ",
+		     "duplicate key Backend");
+	/* Backend= is not a condition: alone it would still track every process. */
+	expect_error("[Track]\nBackend=faults-only\n", "/etc/d.conf:1: ", "no conditions");
 	/* An empty rule would select everything; its header line is named. */
 	expect_error("[Daemon]\n\n[Track]\n# nothing\n", "/etc/d.conf:3: ", "no conditions");
 	expect_error("[Track]\n[Track]\nComm=x\n", "/etc/d.conf:1: ", "no conditions");
@@ -164,6 +195,7 @@ TEST(test_load_missing_and_unreadable) {
 int main(void) {
 	RUN(test_defaults);
 	RUN(test_full_config);
+	RUN(test_track_backend);
 	RUN(test_each_bad_case);
 	RUN(test_time_and_size_units);
 	RUN(test_load_missing_and_unreadable);
