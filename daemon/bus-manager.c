@@ -191,7 +191,7 @@ static int track_authorized(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	if (pid == getpid())
 		return sd_bus_error_set(error, DIRTYRATE_ERROR_NOT_SUPPORTED, "dirtyrated does not track itself.");
 
-	r = manager_track(m, pid, TRACK_ORIGIN_API, &p);
+	r = manager_track(m, pid, TRACK_ORIGIN_API, NULL, &p);
 	if (r == -ESRCH)
 		return error_no_such_process(error, pid);
 	if (r == -EOPNOTSUPP)

@@ -143,7 +143,40 @@ static int on_process_exit(sd_event_source *s, int fd, uint32_t revents, void *u
 	return 0;
 }
 
-int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct process **ret) {
+/* The backend called name, if this kernel has it; -ENODEV if not (or no such one). */
+static int manager_available_backend(const struct manager *m, const char *name) {
+	for (size_t b = 0; b < m->n_backends; b++)
+		if (streq(m->backends[b]->name, name))
+			return m->available[b] ? (int) b : -ENODEV;
+	return -ENODEV;
+}
+
+/* Where a new process's backend is looked for: its rule's Backend= if this kernel has it, else the default. */
+static size_t manager_backend_for(const struct manager *m, const struct track_rule *backend_rule) {
+	int b = backend_rule ? manager_available_backend(m, backend_rule->backend) : -ENODEV;
+
+	return b >= 0 ? (size_t) b : m->default_backend;
+}
+
+static void log_tracking(const struct manager *m, const struct process *p, const struct track_rule *backend_rule) {
+	const char *name = p->ops->name;
+
+	if (!backend_rule)
+		log_info("Tracking process %d (%s) with backend %s.", (int) p->pid, p->comm, name);
+	else if (streq(name, backend_rule->backend))
+		log_info("Tracking process %d (%s) with backend %s, as the [Track] rule at line %u asks.", (int) p->pid,
+			 p->comm, name, backend_rule->line);
+	else if (manager_available_backend(m, backend_rule->backend) < 0)
+		log_info("Tracking process %d (%s) with backend %s: Backend=%s of the [Track] rule at line %u is not "
+			 "available on this kernel, so it gets the default.", (int) p->pid, p->comm, name,
+			 backend_rule->backend, backend_rule->line);
+	else /* process_open_backend() said why */
+		log_info("Tracking process %d (%s) with backend %s: Backend=%s of the [Track] rule at line %u "
+			 "cannot measure it.", (int) p->pid, p->comm, name, backend_rule->backend, backend_rule->line);
+}
+
+int manager_track(struct manager *m, pid_t pid, enum track_origin origin, const struct track_rule *backend_rule,
+		  struct process **ret) {
 	struct process *p;
 	int r;
 
@@ -162,7 +195,7 @@ int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct
 		return 0;
 	}
 
-	r = process_new(m, pid, origin, &p);
+	r = process_new(m, pid, origin, manager_backend_for(m, backend_rule), &p);
 	if (r < 0)
 		return r;
 	if (m->event) {
@@ -184,7 +217,7 @@ int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct
 	if (origin == TRACK_ORIGIN_API)
 		manager_forget_untracked(m, pid);
 
-	log_info("Tracking process %d (%s) with backend %s.", (int) pid, p->comm, p->ops->name);
+	log_tracking(m, p, backend_rule);
 	EMIT(m, process_added, p);
 	manager_emit_changed(m, MANAGER_CHANGED_TRACKED);
 	manager_notify_status(m);
@@ -209,6 +242,18 @@ static size_t manager_pick_default_backend(struct manager *m) {
 	return b;
 }
 
+/* Once per rule and load; each process it tracks says it again in its "Tracking" line. */
+static void manager_check_rule_backends(const struct manager *m) {
+	for (size_t i = 0; i < m->config.n_rules; i++) {
+		const struct track_rule *rule = &m->config.rules[i];
+
+		if (rule->backend && manager_available_backend(m, rule->backend) < 0)
+			log_warning("%s:%u: Backend=%s of this [Track] rule is not available on this kernel; the "
+				    "processes it tracks get the default backend, %s.", m->config_path, rule->line,
+				    rule->backend, m->backends[m->default_backend]->name);
+	}
+}
+
 static void manager_apply_config(struct manager *m, struct config *c) {
 	size_t old_backend = m->default_backend;
 	uint64_t old_interval = m->sample_interval_usec;
@@ -221,6 +266,7 @@ static void manager_apply_config(struct manager *m, struct config *c) {
 
 	m->sample_interval_usec = m->config.sample_interval_usec;
 	m->default_backend = manager_pick_default_backend(m);
+	manager_check_rule_backends(m);
 
 	if (old_interval != m->sample_interval_usec) {
 		(void) sampler_rearm(m);

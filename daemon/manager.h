@@ -61,7 +61,7 @@ struct manager {
 	const struct backend_ops *const *backends;	/* best first */
 	size_t n_backends;
 	bool *available;		/* per backend: this kernel has it */
-	size_t default_backend;		/* the best available, or the configured one */
+	size_t default_backend;		/* the best available, or [Daemon] Backend= */
 	struct fault_source *faults;	/* NULL: no fault counters */
 	uint64_t page_size;
 	long ticks_per_sec;
@@ -130,8 +130,13 @@ struct process *manager_first_process_from(struct manager *m, pid_t pid);
  * liveness check, and it changes nothing, so read paths may use it.
  */
 struct process *manager_get_process(struct manager *m, pid_t pid);
-/* Tracks pid (idempotent: an API call upgrades a rule-tracked process). */
-int manager_track(struct manager *m, pid_t pid, enum track_origin origin, struct process **ret);
+/*
+ * Tracks pid (idempotent: an API call upgrades a rule-tracked process).
+ * A new process is measured by backend_rule's Backend= if this kernel has
+ * it, else (or with backend_rule NULL) by the default backend.
+ */
+int manager_track(struct manager *m, pid_t pid, enum track_origin origin, const struct track_rule *backend_rule,
+		  struct process **ret);
 /* by_operator: remember it so rules do not track it again. */
 void manager_untrack(struct manager *m, struct process *p, bool by_operator, const char *why);
 

@@ -315,7 +315,7 @@ void process_account(struct process *p, bool faults_ok) {
 	process_fold(p, r >= 0 ? &c : NULL);
 }
 
-int process_new(struct manager *m, pid_t pid, enum track_origin origin, struct process **ret) {
+int process_new(struct manager *m, pid_t pid, enum track_origin origin, size_t backend, struct process **ret) {
 	_cleanup_close_ int dirfd = -EBADF;
 	struct process *p;
 	struct proc_stat st;
@@ -354,7 +354,7 @@ int process_new(struct manager *m, pid_t pid, enum track_origin origin, struct p
 	if (r < 0)
 		goto fail;
 
-	r = process_open_backend(p, dirfd, m->default_backend);
+	r = process_open_backend(p, dirfd, backend);
 	if (r < 0)
 		goto fail;
 

@@ -63,11 +63,12 @@ struct process {
 
 /*
  * Pins the process, reads its facts, opens the first backend at or after
- * the manager's default that it permits, and takes the baseline pass.
+ * index 'backend' of the manager's that it permits, and takes the baseline
+ * pass.
  * -ESRCH: no such process; -EOPNOTSUPP: a kernel thread (no user memory to
  * measure).
  */
-int process_new(struct manager *m, pid_t pid, enum track_origin origin, struct process **ret);
+int process_new(struct manager *m, pid_t pid, enum track_origin origin, size_t backend, struct process **ret);
 struct process *process_free(struct process *p);
 
 /*

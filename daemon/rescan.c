@@ -115,7 +115,7 @@ static void scan(struct manager *m, const struct dirent *de) {
 		manager_untrack(m, p, false, "PID reused by another process");
 
 	log_debug("Process %d (%s) matches the [Track] rule at line %u.", (int) pid, c.stat.comm, line);
-	r = manager_track(m, c.pid, TRACK_ORIGIN_RULE, NULL);
+	r = manager_track(m, c.pid, TRACK_ORIGIN_RULE, rules_backend_rule(&m->config, &f), NULL);
 	if (r < 0 && r != -ESRCH)
 		log_warning_errno(r, "Cannot track process %d (%s): %m", (int) pid, c.stat.comm);
 }

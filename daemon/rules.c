@@ -51,3 +51,10 @@ bool rules_match(const struct config *c, const struct proc_facts *f, unsigned *r
 		}
 	return false;
 }
+
+const struct track_rule *rules_backend_rule(const struct config *c, const struct proc_facts *f) {
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].backend && rule_matches(&c->rules[i], f))
+			return &c->rules[i];
+	return NULL;
+}

@@ -29,6 +29,12 @@ void rules_facts_needed(const struct config *c, struct facts_needed *ret);
 bool rule_matches(const struct track_rule *rule, const struct proc_facts *f);
 /* Some rule matches; *ret_line is that rule's line for logs. */
 bool rules_match(const struct config *c, const struct proc_facts *f, unsigned *ret_line);
+/*
+ * The rule whose Backend= measures a process the rules track: the first
+ * matching rule that has Backend= (a rule without it does not choose);
+ * NULL if none has: the default backend.
+ */
+const struct track_rule *rules_backend_rule(const struct config *c, const struct proc_facts *f);
 
 /* "/a/b" matches "/a/b" and "/a/b/c" but not "/a/bc"; "/" matches all. */
 bool cgroup_has_prefix(const char *path, const char *prefix);

@@ -43,8 +43,27 @@ TEST(test_rules) {
 	ASSERT_TRUE(!rules_match(&c, &(struct proc_facts) { .comm = "redis" }, NULL));
 }
 
+/* Backend=: the first matching rule that has it decides; rules without it do not choose. */
+TEST(test_backend_rule) {
+	struct track_rule rules[] = {
+		{ .line = 1, .comm = (char *) "db-*" },
+		{ .line = 4, .comm = (char *) "db-secrets", .backend = (char *) "faults-only" },
+		{ .line = 8, .comm = (char *) "db-*", .backend = (char *) "page-sampling" },
+		{ .line = 12, .comm = (char *) "web", .backend = (char *) "clear-refs" },
+	};
+	struct config c = { .rules = rules, .n_rules = 4 };
+
+	ASSERT_TRUE(rules_backend_rule(&c, &(struct proc_facts) { .comm = "db-secrets" }) == &rules[1]);
+	ASSERT_TRUE(rules_backend_rule(&c, &(struct proc_facts) { .comm = "db-main" }) == &rules[2]);
+	ASSERT_TRUE(rules_backend_rule(&c, &(struct proc_facts) { .comm = "web" }) == &rules[3]);
+	ASSERT_TRUE(!rules_backend_rule(&c, &(struct proc_facts) { .comm = "bash" }));
+	c.n_rules = 1; /* only a rule without Backend= matches: the default */
+	ASSERT_TRUE(!rules_backend_rule(&c, &(struct proc_facts) { .comm = "db-main" }));
+}
+
 int main(void) {
 	RUN(test_cgroup_prefix);
 	RUN(test_rules);
+	RUN(test_backend_rule);
 	return 0;
 }

@@ -81,6 +81,24 @@ FAKE_BACKEND(1, true);
 FAKE_BACKEND(2, false);
 static const struct backend_ops *const fake_table[] = { &fake_backend_0, &fake_backend_1, &fake_backend_2 };
 
+/* The same fakes under names a config's Backend= accepts; this "kernel" lacks clear-refs. */
+static bool fake_absent(void) {
+	return false;
+}
+static const struct backend_ops named_clear_refs = {
+	.name = "clear-refs", .kernel_feature = true, .probe = fake_absent,
+	.open = fake_open_0, .pass = fake_pass, .close = fake_close,
+};
+static const struct backend_ops named_page_sampling = {
+	.name = "page-sampling", .kernel_feature = true, .probe = fake_probe,
+	.open = fake_open_1, .pass = fake_pass, .close = fake_close,
+};
+static const struct backend_ops named_faults_only = {
+	.name = "faults-only", .kernel_feature = false, .probe = fake_probe,
+	.open = fake_open_2, .pass = fake_pass, .close = fake_close,
+};
+static const struct backend_ops *const named_table[] = { &named_clear_refs, &named_page_sampling, &named_faults_only };
+
 /* ---- events ---- */
 
 struct event_log {
@@ -177,7 +195,7 @@ static struct manager *new_manager(const char *config_text) {
 static struct process *track(struct manager *m, pid_t pid) {
 	struct process *p = NULL;
 
-	ASSERT_EQ(manager_track(m, pid, TRACK_ORIGIN_API, &p), 1);
+	ASSERT_EQ(manager_track(m, pid, TRACK_ORIGIN_API, NULL, &p), 1);
 	return p;
 }
 
@@ -579,6 +597,52 @@ TEST(test_reload_during_rescan) {
 }
 
 /*
+ * Backend= in [Track] rules, with [Daemon] Backend=faults-only as the
+ * default: the first matching rule that has Backend= decides (dr-rb-sampled
+ * also matches the catch-all rule before it, and a later rule asking for
+ * another backend); a backend this kernel lacks gives the default, not the
+ * next one in the table (page-sampling, after clear-refs); a rule without
+ * Backend= and TrackProcess() give the default. Like [Daemon] Backend=, a
+ * reload applies to processes tracked after it: those tracked keep theirs.
+ */
+TEST(test_rule_backend) {
+	static const char config[] =
+		"[Daemon]\nBackend=faults-only\n"
+		"[Track]\nComm=dr-rb-*\n"
+		"[Track]\nComm=dr-rb-sampled\nBackend=page-sampling\n"
+		"[Track]\nComm=dr-rb-absent\nBackend=clear-refs\n"
+		"[Track]\nComm=dr-rb-sampled\nBackend=faults-only\n";
+	struct manager *m = new_manager_with(named_table, ELEMENTSOF(named_table), config);
+	pid_t sampled = spawn_child("dr-rb-sampled"), absent = spawn_child("dr-rb-absent");
+	pid_t plain = spawn_child("dr-rb-plain"), api = spawn_child("dr-api");
+
+	ASSERT_TRUE(!m->available[0]);
+	ASSERT_STREQ(m->backends[m->default_backend]->name, "faults-only");
+	rescan_run(m);
+	ASSERT_EQ(m->n_processes, 3);
+	ASSERT_STREQ(process_backend_name(manager_find_process(m, sampled)), "page-sampling");
+	ASSERT_STREQ(process_backend_name(manager_find_process(m, absent)), "faults-only");
+	ASSERT_STREQ(process_backend_name(manager_find_process(m, plain)), "faults-only");
+	ASSERT_STREQ(process_backend_name(track(m, api)), "faults-only");
+	ASSERT_EQ(fakes[0].passes, 0); /* the absent one was never called */
+	pass(m);
+	ASSERT_EQ(fakes[1].passes, 2); /* page-sampling: dr-rb-sampled's baseline and one pass */
+
+	write_config(m, "[Daemon]\nBackend=faults-only\n[Track]\nComm=dr-rb-*\nBackend=faults-only\n");
+	events.text[0] = 0;
+	ASSERT_EQ(manager_reload(m, NULL), 0);
+	ASSERT_STREQ(events.text, "");
+	ASSERT_STREQ(process_backend_name(manager_find_process(m, sampled)), "page-sampling");
+
+	unlink(m->config_path);
+	manager_free(m);
+	reap(sampled);
+	reap(absent);
+	reap(plain);
+	reap(api);
+}
+
+/*
  * ---- the real pagemap-ioctl backend over a simulated kernel (the v3
  * contract, /work/notes/v3-contract.md): its ioctl goes to sim_ioctl() ----
  *
@@ -753,6 +817,7 @@ int main(void) {
 	RUN(test_sliced_pass);
 	RUN(test_sliced_rescan);
 	RUN(test_reload_during_rescan);
+	RUN(test_rule_backend);
 	RUN(test_ioctl_refused_at_pass_time_falls_back);
 	RUN(test_ioctl_enotty_means_absent);
 	RUN(test_ioctl_enomem_loses_nothing);
