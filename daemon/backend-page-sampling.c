@@ -135,6 +135,8 @@ void page_sampler_init(struct page_sampler *s, uint64_t seed) {
 
 void page_sampler_done(struct page_sampler *s) {
 	free(s->slots);
+	resident_regions_done(&s->map);
+	free(s->map_ranges);
 	*s = (struct page_sampler) {};
 }
 
@@ -168,7 +170,7 @@ uint64_t page_sampling_share(uint64_t budget_pages_per_sec, uint64_t interval_us
 	return (uint64_t) k;
 }
 
-/* Reads slots[idx[0..n)] through the reader in batches. Returns the count read into *ret_ok. */
+/* Reads slots[idx[0..n)] through the reader in batches. */
 static int read_slots(const struct page_reader *reader, const struct sample_slot *slots, const size_t *idx, size_t n,
 		      uint64_t page_size, uint64_t *hashes, bool *ok) {
 	uint64_t addrs[PAGE_SAMPLING_BATCH];
@@ -186,20 +188,94 @@ static int read_slots(const struct page_reader *reader, const struct sample_slot
 	return 0;
 }
 
-int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, const struct mem_range *ranges,
-		      size_t n_ranges, uint64_t page_size, uint64_t k_target, struct page_sample_result *ret) {
-	_cleanup_(resident_regions_done) struct resident_regions rr = {};
+/* Keeps those of idx[0..*n) whose slot's page is resident now (in order);
+ * empties the others' slots. */
+static int keep_present(const struct page_reader *reader, struct sample_slot *slots, size_t *idx, size_t *n,
+			uint64_t page_size, bool *present) {
+	uint64_t addrs[PAGE_SAMPLING_BATCH];
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i += PAGE_SAMPLING_BATCH) {
+		size_t b = MIN(*n - i, (size_t) PAGE_SAMPLING_BATCH);
+		int r;
+
+		for (size_t j = 0; j < b; j++)
+			addrs[j] = slots[idx[i + j]].addr;
+		r = reader->present(reader->userdata, addrs, b, page_size, present + i);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (present[i])
+			idx[kept++] = idx[i];
+		else
+			slots[idx[i]].addr = 0;
+	*n = kept;
+	return 0;
+}
+
+static bool same_ranges(const struct page_sampler *s, const struct page_sampler_args *a) {
+	return s->map_n_ranges == a->n_ranges &&
+		(a->n_ranges == 0 || memcmp(s->map_ranges, a->ranges, a->n_ranges * sizeof(*a->ranges)) == 0);
+}
+
+static bool walk_due(const struct page_sampler *s, const struct page_sampler_args *a) {
+	uint64_t moved;
+
+	if (!s->have_map || s->passes_since_walk + 1 >= PAGE_SAMPLING_WALK_EVERY || !same_ranges(s, a))
+		return true;
+	moved = a->rss_pages > s->map_rss_pages ? a->rss_pages - s->map_rss_pages : s->map_rss_pages - a->rss_pages;
+	return moved > s->map_rss_pages / PAGE_SAMPLING_RSS_SLACK_DIVISOR + PAGE_SAMPLING_MIN_PAGES;
+}
+
+/* Asks the reader for the resident pages and keeps them as the map. */
+static int walk(struct page_sampler *s, const struct page_reader *reader, const struct page_sampler_args *a) {
+	struct resident_regions rr = {};
+	struct mem_range *ranges = NULL;
+	int r;
+
+	r = reader->resident(reader->userdata, a->ranges, a->n_ranges, a->page_size, &rr);
+	if (r < 0) {
+		resident_regions_done(&rr);
+		return r;
+	}
+	if (a->n_ranges > 0) {
+		ranges = reallocarray(NULL, a->n_ranges, sizeof(*ranges));
+		if (!ranges) {
+			resident_regions_done(&rr);
+			return -ENOMEM;
+		}
+		memcpy(ranges, a->ranges, a->n_ranges * sizeof(*ranges));
+	}
+	resident_regions_done(&s->map);
+	free(s->map_ranges);
+	s->map = rr;
+	s->map_ranges = ranges;
+	s->map_n_ranges = a->n_ranges;
+	s->map_rss_pages = a->rss_pages;
+	s->passes_since_walk = 0;
+	s->have_map = true;
+	return 0;
+}
+
+int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, const struct page_sampler_args *a,
+		      struct page_sample_result *ret) {
 	_cleanup_free_ size_t *idx = NULL;
 	_cleanup_free_ uint64_t *hashes = NULL;
 	_cleanup_free_ bool *ok = NULL;
 	struct page_sample_result res = {};
+	uint64_t k_target = a->k_target, page_size = a->page_size;
 	size_t n_idx = 0, redraw;
 	int r;
 
-	r = reader->resident(reader->userdata, ranges, n_ranges, page_size, &rr);
-	if (r < 0)
-		return r;
-	res.resident_pages = rr.pages;
+	if (walk_due(s, a)) {
+		r = walk(s, reader, a);
+		if (r < 0)
+			return r;
+		res.walked = true;
+	} else
+		s->passes_since_walk++;
+	res.resident_pages = s->map.pages;
 
 	if (k_target > s->allocated) {
 		struct sample_slot *sl = reallocarray(s->slots, k_target, sizeof(*sl));
@@ -215,14 +291,20 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 	if (!idx || !hashes || !ok)
 		return -ENOMEM;
 
-	/* 1. Compare every slot that is still resident; drop the others. */
+	/* 1. Compare every slot that is still resident; drop the others
+	 * (unmapped, swapped or reclaimed: re-drawn below). */
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->slots[i].addr == 0)
 			continue;
-		if (resident_regions_contain(&rr, s->slots[i].addr))
+		if (!res.walked || resident_regions_contain(&s->map, s->slots[i].addr))
 			idx[n_idx++] = i;
 		else
-			s->slots[i].addr = 0; /* unmapped, swapped or reclaimed: re-draw */
+			s->slots[i].addr = 0;
+	}
+	if (!res.walked) {
+		r = keep_present(reader, s->slots, idx, &n_idx, page_size, ok);
+		if (r < 0)
+			return r;
 	}
 	r = read_slots(reader, s->slots, idx, n_idx, page_size, hashes, ok);
 	if (r < 0)
@@ -231,7 +313,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 		struct sample_slot *slot = &s->slots[idx[j]];
 
 		if (!ok[j]) {
-			slot->addr = 0; /* unmapped between the scan and the read */
+			slot->addr = 0; /* unmapped between the check and the read */
 			continue;
 		}
 		res.compared++;
@@ -251,33 +333,45 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 		s->slots[s->redraw_cursor].addr = 0;
 		s->redraw_cursor = (s->redraw_cursor + 1) % s->n;
 	}
-	n_idx = 0;
-	for (size_t i = 0; i < s->n && rr.pages > 0; i++)
-		if (s->slots[i].addr == 0) {
-			s->slots[i].addr = resident_regions_page(&rr, random_below(&s->rng, rr.pages), page_size);
-			idx[n_idx++] = i;
+	/* A page of the map that is no longer resident (only between walks)
+	 * is not drawn: draw again, a few times. */
+	for (int tries = 0; tries < (res.walked ? 1 : PAGE_SAMPLING_DRAW_TRIES) && s->map.pages > 0; tries++) {
+		n_idx = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->slots[i].addr == 0) {
+				s->slots[i].addr = resident_regions_page(&s->map, random_below(&s->rng, s->map.pages),
+									 page_size);
+				idx[n_idx++] = i;
+			}
+		if (n_idx == 0)
+			break;
+		if (!res.walked) {
+			r = keep_present(reader, s->slots, idx, &n_idx, page_size, ok);
+			if (r < 0)
+				return r;
 		}
-	r = read_slots(reader, s->slots, idx, n_idx, page_size, hashes, ok);
-	if (r < 0)
-		return r;
-	for (size_t j = 0; j < n_idx; j++) {
-		struct sample_slot *slot = &s->slots[idx[j]];
+		r = read_slots(reader, s->slots, idx, n_idx, page_size, hashes, ok);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < n_idx; j++) {
+			struct sample_slot *slot = &s->slots[idx[j]];
 
-		if (ok[j]) {
-			slot->hash = hashes[j];
-			res.pages_read++;
-		} else
-			slot->addr = 0;
+			if (ok[j]) {
+				slot->hash = hashes[j];
+				res.pages_read++;
+			} else
+				slot->addr = 0;
+		}
 	}
 
 	/* 3. The estimate: the sample speaks for the pages resident at both
-	 * passes; growth is new memory, written to become resident. */
+	 * walks; growth is new memory, written to become resident. */
 	if (s->have_last) {
-		res.old_pages = MIN(s->last_resident_pages, rr.pages);
-		res.new_pages = rr.pages > s->last_resident_pages ? rr.pages - s->last_resident_pages : 0;
+		res.old_pages = MIN(s->last_resident_pages, s->map.pages);
+		res.new_pages = s->map.pages > s->last_resident_pages ? s->map.pages - s->last_resident_pages : 0;
 	}
 	page_sample_estimate(res.changed, res.compared, res.old_pages, res.new_pages, &res.dirty_pages, &res.variance);
-	s->last_resident_pages = rr.pages;
+	s->last_resident_pages = s->map.pages;
 	s->have_last = true;
 	*ret = res;
 	return 0;
@@ -380,6 +474,25 @@ static int real_resident(void *userdata, const struct mem_range *ranges, size_t 
 		resident_regions_done(ret);
 	}
 	return resident_pagemap(s->pagemap_fd, ranges, n, page_size, ret);
+}
+
+static int real_present(void *userdata, const uint64_t *addrs, size_t n, uint64_t page_size, bool *present) {
+	struct page_sampling_state *s = userdata;
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t e;
+		ssize_t got = pread(s->pagemap_fd, &e, sizeof(e), (off_t) (addrs[i] / page_size * sizeof(e)));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got != sizeof(e))
+			return -ESRCH; /* the address space is gone */
+		present[i++] = e & PM_PRESENT;
+	}
+	return 0;
 }
 
 static bool pidfd_exited(int pidfd) {
@@ -508,7 +621,14 @@ static int page_sampling_open(int procfd, void **ret_state) {
 
 static int page_sampling_pass(void *state, const struct backend_pass_args *a, uint64_t *ret_dirty_pages) {
 	struct page_sampling_state *s = state;
-	const struct page_reader reader = { real_resident, real_read, s };
+	const struct page_reader reader = { real_resident, real_read, real_present, s };
+	const struct page_sampler_args args = {
+		.ranges = a->ranges,
+		.n_ranges = a->n_ranges,
+		.page_size = a->page_size,
+		.k_target = a->sample_pages ?: PAGE_SAMPLING_MIN_PAGES,
+		.rss_pages = a->rss_pages,
+	};
 	struct page_sample_result res;
 	int r;
 
@@ -516,8 +636,7 @@ static int page_sampling_pass(void *state, const struct backend_pass_args *a, ui
 		s->sampler.rng = initial_seed(a->pid);
 	s->pid = a->pid;
 	s->pidfd = a->pidfd;
-	r = page_sampler_pass(&s->sampler, &reader, a->ranges, a->n_ranges, a->page_size,
-			      a->sample_pages ?: PAGE_SAMPLING_MIN_PAGES, &res);
+	r = page_sampler_pass(&s->sampler, &reader, &args, &res);
 	if (r < 0)
 		return r;
 	s->last = (struct backend_estimate) {

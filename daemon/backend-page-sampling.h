@@ -20,6 +20,17 @@
 #define PAGE_SAMPLING_MIN_PAGES 16
 /* process_vm_readv batch: pages per call. */
 #define PAGE_SAMPLING_BATCH 64
+/*
+ * The walk of every writable PTE that finds the resident pages (PAGEMAP_SCAN)
+ * is kept for this many passes while the writable ranges stay the same and
+ * the RSS moves by less than 1/PAGE_SAMPLING_RSS_SLACK_DIVISOR: done every
+ * pass it was most of the backend's CPU. Between walks, the present bit of
+ * each sampled page is read instead.
+ */
+#define PAGE_SAMPLING_WALK_EVERY 16
+#define PAGE_SAMPLING_RSS_SLACK_DIVISOR 64
+/* Draws from the kept map that find a page gone are retried this often a pass. */
+#define PAGE_SAMPLING_DRAW_TRIES 4
 
 /* Resident pages of the writable ranges, as address ranges sorted by address. */
 struct resident_regions {
@@ -45,6 +56,12 @@ struct page_reader {
 	 * EFAULT). -ESRCH: the process is gone; -EPERM/-EACCES: refused.
 	 */
 	int (*read)(void *userdata, const uint64_t *addrs, size_t n, uint64_t page_size, uint64_t *hashes, bool *ok);
+	/*
+	 * present[i]: whether the page at addrs[i] is resident now (the
+	 * pagemap present bit). Asked between walks, so that no read faults a
+	 * page in (a swapped-out page would be swapped in). -ESRCH: gone.
+	 */
+	int (*present)(void *userdata, const uint64_t *addrs, size_t n, uint64_t page_size, bool *present);
 	void *userdata;
 };
 
@@ -60,6 +77,24 @@ struct page_sampler {
 	uint64_t rng;
 	uint64_t last_resident_pages;	/* N at the previous pass */
 	bool have_last;
+	/* The last walk: its resident pages, and what it was made for. */
+	struct resident_regions map;
+	struct mem_range *map_ranges;
+	size_t map_n_ranges;
+	uint64_t map_rss_pages;
+	unsigned passes_since_walk;
+	bool have_map;
+};
+
+/* What a pass is asked to do. */
+struct page_sampler_args {
+	const struct mem_range *ranges;	/* the writable ranges, sorted */
+	size_t n_ranges;
+	uint64_t page_size;
+	uint64_t k_target;		/* pages in the set */
+	/* Resident pages of every kind (/proc/PID/stat): a walk is due when
+	 * they move. 0: not known (the walk then follows the period alone). */
+	uint64_t rss_pages;
 };
 
 /* What one pass found. */
@@ -70,6 +105,7 @@ struct page_sample_result {
 	uint64_t old_pages;		/* min(N before, N now): the population the sample speaks for */
 	uint64_t new_pages;		/* max(0, N now − N before): resident growth, taken as written */
 	uint64_t pages_read;		/* process_vm_readv'd this pass (compared + drawn) */
+	bool walked;			/* the resident pages were walked this pass */
 	double dirty_pages;		/* c/k × old_pages + new_pages */
 	double variance;		/* of dirty_pages, in pages² (binomial, with replacement) */
 };
@@ -78,14 +114,16 @@ void page_sampler_init(struct page_sampler *s, uint64_t seed);
 void page_sampler_done(struct page_sampler *s);
 
 /*
- * One pass with a set of k_target pages: reads every slot that is still
+ * One pass with a set of k_target pages: walks the resident pages if a walk
+ * is due (see PAGE_SAMPLING_WALK_EVERY), reads every slot that is still
  * resident and compares its hash (slots no longer resident or unreadable
  * are dropped), then re-draws the dropped slots, 1/REDRAW_DIVISOR of the
  * rest (in turn) and any new slots up to k_target uniformly from the
- * resident pages, and reads those for their first hash.
+ * resident pages of the last walk that are still resident, and reads those
+ * for their first hash. N is the last walk's count.
  */
-int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, const struct mem_range *ranges,
-		      size_t n_ranges, uint64_t page_size, uint64_t k_target, struct page_sample_result *ret);
+int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, const struct page_sampler_args *a,
+		      struct page_sample_result *ret);
 
 /*
  * The estimate from one pass's counts: c/k × old + new, with its binomial

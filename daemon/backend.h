@@ -23,6 +23,7 @@ struct backend_pass_args {
 	pid_t pid;			/* for logs; pinned by pidfd (for process_vm_readv) */
 	int pidfd;
 	uint64_t sample_pages;		/* an estimating backend's share of the budget this pass */
+	uint64_t rss_pages;		/* resident pages of every kind (/proc/PID/stat), just read */
 };
 
 /* What an estimating backend says of its last pass (last_estimate below). */

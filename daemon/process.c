@@ -220,6 +220,7 @@ int process_pass(struct process *p) {
 		.pid = p->pid,
 		.pidfd = p->pidfd,
 		.sample_pages = p->ops->last_estimate ? process_sample_share(p) : 0,
+		.rss_pages = p->resident_bytes / m->page_size,
 	};
 	begin = instant_now(m);
 	r = p->ops->pass(p->backend_state, &args, &s->dirty_pages);

@@ -3,6 +3,7 @@
  * The page-sampling estimator against a simulated address space (a fake
  * reader): its arithmetic, its error bar's honesty over many passes, pages
  * that leave (non-resident, unmapped mid-read), a process gone mid-read,
+ * the resident map kept between walks,
  * the budget's share, and the standard errors in the published numbers.
  */
 #include <errno.h>
@@ -22,13 +23,15 @@ struct fake {
 	bool resident[NPAGES];
 	bool unmapped_at_read[NPAGES];	/* EFAULT when read */
 	bool gone;			/* ESRCH at the next read */
-	uint64_t reads;
+	uint64_t reads, walks, present_asked;
+	bool rss_unknown;		/* pass rss_pages 0, as if /proc/PID/stat had none */
 };
 
 static int fake_resident(void *userdata, const struct mem_range *ranges, size_t n, uint64_t page_size,
 			 struct resident_regions *ret) {
 	struct fake *f = userdata;
 
+	f->walks++;
 	for (size_t i = 0; i < NPAGES; i++)
 		if (f->resident[i]) {
 			int r = resident_regions_add(ret, BASE + i * page_size, BASE + (i + 1) * page_size, page_size);
@@ -49,6 +52,8 @@ static int fake_read(void *userdata, const uint64_t *addrs, size_t n, uint64_t p
 		uint64_t p = (addrs[i] - BASE) / page_size;
 
 		ASSERT_TRUE(addrs[i] >= BASE && p < NPAGES && addrs[i] % page_size == 0);
+		/* Reading a page that is not resident would fault it in. */
+		ASSERT_TRUE(f->resident[p]);
 		ok[i] = !f->unmapped_at_read[p];
 		hashes[i] = f->version[p] * UINT64_C(0x9e3779b97f4a7c15) + p;
 		f->reads++;
@@ -56,7 +61,32 @@ static int fake_read(void *userdata, const uint64_t *addrs, size_t n, uint64_t p
 	return 0;
 }
 
+static int fake_present(void *userdata, const uint64_t *addrs, size_t n, uint64_t page_size, bool *present) {
+	struct fake *f = userdata;
+
+	if (f->gone)
+		return -ESRCH;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = (addrs[i] - BASE) / page_size;
+
+		ASSERT_TRUE(addrs[i] >= BASE && p < NPAGES);
+		present[i] = f->resident[p];
+		f->present_asked++;
+	}
+	return 0;
+}
+
 static const struct mem_range range = { BASE, BASE + (uint64_t) NPAGES * PAGE };
+
+/* One pass over the fake, its RSS as /proc/PID/stat would give it. */
+static int pass(struct page_sampler *s, struct fake *f, uint64_t k, struct page_sample_result *res) {
+	const struct page_reader reader = { fake_resident, fake_read, fake_present, f };
+	struct page_sampler_args a = { .ranges = &range, .n_ranges = 1, .page_size = PAGE, .k_target = k };
+
+	for (size_t i = 0; i < NPAGES && !f->rss_unknown; i++)
+		a.rss_pages += f->resident[i];
+	return page_sampler_pass(s, &reader, &a, res);
+}
 
 static struct fake *fake_new(void) {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -131,19 +161,18 @@ TEST(test_regions) {
  */
 static void check_accuracy(uint64_t w, uint64_t k, uint64_t seed) {
 	struct fake *f = fake_new();
-	const struct page_reader reader = { fake_resident, fake_read, f };
 	struct page_sampler s;
 	struct page_sample_result res;
 	uint64_t cursor = 0, covered = 0, n = 0;
 	double sum = 0;
 
 	page_sampler_init(&s, seed);
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, k, &res), 0);
+	ASSERT_EQ(pass(&s, f, k, &res), 0);
 	ASSERT_EQ_U64(res.compared, 0); /* the first pass only draws */
 	ASSERT_EQ_U64(res.resident_pages, NPAGES);
 	for (int i = 0; i < 400; i++) {
 		dirty(f, &cursor, w);
-		ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, k, &res), 0);
+		ASSERT_EQ(pass(&s, f, k, &res), 0);
 		/* 1/8 of the set is drawn anew each pass: compared next time. */
 		ASSERT_TRUE(res.compared >= k - k / PAGE_SAMPLING_REDRAW_DIVISOR - 1 && res.compared <= k);
 		ASSERT_TRUE(res.changed <= res.compared);
@@ -170,14 +199,13 @@ TEST(test_accuracy_and_honest_error) {
 /* The same seed draws the same pages: repeatable benchmarks. */
 TEST(test_seed_is_repeatable) {
 	struct fake *f = fake_new();
-	const struct page_reader reader = { fake_resident, fake_read, f };
 	struct page_sampler a, b;
 	struct page_sample_result ra, rb;
 
 	page_sampler_init(&a, 42);
 	page_sampler_init(&b, 42);
-	ASSERT_EQ(page_sampler_pass(&a, &reader, &range, 1, PAGE, 300, &ra), 0);
-	ASSERT_EQ(page_sampler_pass(&b, &reader, &range, 1, PAGE, 300, &rb), 0);
+	ASSERT_EQ(pass(&a, f, 300, &ra), 0);
+	ASSERT_EQ(pass(&b, f, 300, &rb), 0);
 	for (size_t i = 0; i < 300; i++)
 		ASSERT_EQ_U64(a.slots[i].addr, b.slots[i].addr);
 	page_sampler_done(&a);
@@ -189,14 +217,13 @@ TEST(test_seed_is_repeatable) {
  * growth is counted as new pages. */
 TEST(test_non_resident_and_growth) {
 	struct fake *f = fake_new();
-	const struct page_reader reader = { fake_resident, fake_read, f };
 	struct page_sampler s;
 	struct page_sample_result res;
 
 	for (size_t i = NPAGES / 2; i < NPAGES; i++)
 		f->resident[i] = false;
 	page_sampler_init(&s, 7);
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 400, &res), 0);
+	ASSERT_EQ(pass(&s, f, 400, &res), 0);
 	ASSERT_EQ_U64(res.resident_pages, NPAGES / 2);
 	for (size_t i = 0; i < s.n; i++)
 		ASSERT_TRUE(s.slots[i].addr < BASE + (uint64_t) NPAGES / 2 * PAGE);
@@ -207,7 +234,7 @@ TEST(test_non_resident_and_growth) {
 		f->resident[i] = false;
 		f->version[i]++;
 	}
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 400, &res), 0);
+	ASSERT_EQ(pass(&s, f, 400, &res), 0);
 	ASSERT_EQ_U64(res.changed, 0);
 	ASSERT_TRUE(res.compared > 100 && res.compared < 300);
 	ASSERT_EQ_U64(res.resident_pages, NPAGES / 4);
@@ -221,7 +248,7 @@ TEST(test_non_resident_and_growth) {
 		f->resident[i] = true;
 		f->version[i]++;
 	}
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 400, &res), 0);
+	ASSERT_EQ(pass(&s, f, 400, &res), 0);
 	ASSERT_EQ_U64(res.old_pages, NPAGES / 4);
 	ASSERT_EQ_U64(res.new_pages, NPAGES / 2);
 	ASSERT_NEAR(res.dirty_pages, NPAGES / 2, 1e-9);
@@ -233,17 +260,16 @@ TEST(test_non_resident_and_growth) {
  * process gone mid-read (ESRCH): the pass fails with -ESRCH. */
 TEST(test_unmapped_mid_read_and_gone) {
 	struct fake *f = fake_new();
-	const struct page_reader reader = { fake_resident, fake_read, f };
 	struct page_sampler s;
 	struct page_sample_result res;
 	uint64_t cursor = 0;
 
 	page_sampler_init(&s, 9);
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 1000, &res), 0);
+	ASSERT_EQ(pass(&s, f, 1000, &res), 0);
 	for (size_t i = 0; i < NPAGES; i += 2)
 		f->unmapped_at_read[i] = true;
 	dirty(f, &cursor, NPAGES); /* every page changed */
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 1000, &res), 0);
+	ASSERT_EQ(pass(&s, f, 1000, &res), 0);
 	/* Only the odd pages were compared; all of those changed. */
 	ASSERT_TRUE(res.compared > 300 && res.compared < 600);
 	ASSERT_EQ_U64(res.changed, res.compared);
@@ -251,7 +277,7 @@ TEST(test_unmapped_mid_read_and_gone) {
 		ASSERT_TRUE(s.slots[i].addr == 0 || ((s.slots[i].addr - BASE) / PAGE) % 2 == 1);
 
 	f->gone = true;
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 1000, &res), -ESRCH);
+	ASSERT_EQ(pass(&s, f, 1000, &res), -ESRCH);
 	page_sampler_done(&s);
 	free(f);
 }
@@ -259,17 +285,16 @@ TEST(test_unmapped_mid_read_and_gone) {
 /* The budget moves: the set grows and shrinks with it. */
 TEST(test_set_follows_budget) {
 	struct fake *f = fake_new();
-	const struct page_reader reader = { fake_resident, fake_read, f };
 	struct page_sampler s;
 	struct page_sample_result res;
 
 	page_sampler_init(&s, 11);
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 100, &res), 0);
+	ASSERT_EQ(pass(&s, f, 100, &res), 0);
 	ASSERT_EQ_U64(res.pages_read, 100);
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 300, &res), 0);
+	ASSERT_EQ(pass(&s, f, 300, &res), 0);
 	ASSERT_EQ_U64(res.compared, 100);
 	ASSERT_EQ_U64(s.n, 300);
-	ASSERT_EQ(page_sampler_pass(&s, &reader, &range, 1, PAGE, 50, &res), 0);
+	ASSERT_EQ(pass(&s, f, 50, &res), 0);
 	ASSERT_EQ_U64(res.compared, 300);
 	ASSERT_EQ_U64(s.n, 50);
 	page_sampler_done(&s);
@@ -342,6 +367,90 @@ TEST(test_stats_standard_error) {
 	ASSERT_TRUE(isnan(s.dirty_avgs.var10));
 }
 
+/*
+ * A process whose memory stays put is walked once every
+ * PAGE_SAMPLING_WALK_EVERY passes; its RSS moving by more than the slack,
+ * or its writable ranges changing, brings the walk forward.
+ */
+TEST(test_walk_kept_between_passes) {
+	struct fake *f = fake_new();
+	const struct page_reader reader = { fake_resident, fake_read, fake_present, f };
+	const struct mem_range halves[2] = {
+		{ BASE, BASE + (uint64_t) NPAGES / 2 * PAGE },
+		{ BASE + (uint64_t) NPAGES / 2 * PAGE, BASE + (uint64_t) NPAGES * PAGE },
+	};
+	struct page_sampler_args a = { .ranges = halves, .n_ranges = 2, .page_size = PAGE, .k_target = 200 };
+	struct page_sampler s;
+	struct page_sample_result res;
+
+	page_sampler_init(&s, 13);
+	for (int i = 0; i <= 2 * PAGE_SAMPLING_WALK_EVERY; i++) {
+		ASSERT_EQ(pass(&s, f, 200, &res), 0);
+		ASSERT_TRUE(res.walked == (i % PAGE_SAMPLING_WALK_EVERY == 0));
+		ASSERT_EQ_U64(res.resident_pages, NPAGES);
+	}
+	ASSERT_EQ_U64(f->walks, 3);
+
+	/* One page leaves: within the slack, no walk; N stays the walk's. */
+	f->resident[0] = false;
+	ASSERT_EQ(pass(&s, f, 200, &res), 0);
+	ASSERT_TRUE(!res.walked);
+	ASSERT_EQ_U64(res.resident_pages, NPAGES);
+
+	/* A thousand leave: the RSS moved, walk now. */
+	for (size_t i = 0; i < 1000; i++)
+		f->resident[i] = false;
+	ASSERT_EQ(pass(&s, f, 200, &res), 0);
+	ASSERT_TRUE(res.walked);
+	ASSERT_EQ_U64(res.resident_pages, NPAGES - 1000);
+
+	/* The same pages as two ranges (an mprotect split the mapping): walk. */
+	ASSERT_EQ(pass(&s, f, 200, &res), 0);
+	ASSERT_TRUE(!res.walked);
+	a.rss_pages = NPAGES - 1000;
+	ASSERT_EQ(page_sampler_pass(&s, &reader, &a, &res), 0);
+	ASSERT_TRUE(res.walked);
+	ASSERT_EQ(page_sampler_pass(&s, &reader, &a, &res), 0);
+	ASSERT_TRUE(!res.walked);
+	page_sampler_done(&s);
+	free(f);
+}
+
+/*
+ * Between walks, a sampled page that left (swapped out while the RSS is not
+ * known, or moved less than the slack) is dropped by its present bit and
+ * never read; draws from the kept map skip such pages too.
+ */
+TEST(test_present_bit_between_walks) {
+	struct fake *f = fake_new();
+	struct page_sampler s;
+	struct page_sample_result res;
+	uint64_t cursor = 0;
+	size_t empty = 0;
+
+	f->rss_unknown = true;
+	page_sampler_init(&s, 17);
+	ASSERT_EQ(pass(&s, f, 1000, &res), 0);
+	ASSERT_TRUE(res.walked);
+	for (size_t i = 0; i < NPAGES; i += 2)
+		f->resident[i] = false;
+	dirty(f, &cursor, NPAGES);
+	ASSERT_EQ(pass(&s, f, 1000, &res), 0); /* fake_read fails on a page not resident */
+	ASSERT_TRUE(!res.walked);
+	ASSERT_TRUE(res.compared > 350 && res.compared < 650);
+	ASSERT_EQ_U64(res.changed, res.compared);
+	for (size_t i = 0; i < s.n; i++)
+		if (s.slots[i].addr == 0)
+			empty++;
+		else
+			ASSERT_TRUE(f->resident[(s.slots[i].addr - BASE) / PAGE]);
+	/* Four draws a pass: about 1/16 of the re-drawn slots stay empty. */
+	ASSERT_TRUE(empty < 100);
+	ASSERT_TRUE(f->present_asked > 1000);
+	page_sampler_done(&s);
+	free(f);
+}
+
 int main(void) {
 	RUN(test_estimate_arithmetic);
 	RUN(test_share);
@@ -351,6 +460,8 @@ int main(void) {
 	RUN(test_non_resident_and_growth);
 	RUN(test_unmapped_mid_read_and_gone);
 	RUN(test_set_follows_budget);
+	RUN(test_walk_kept_between_passes);
+	RUN(test_present_bit_between_walks);
 	RUN(test_stats_standard_error);
 	return 0;
 }
