@@ -11,6 +11,9 @@
  * process of a given size; --pages-per-sec=0 then only populates it), and
  * --count-file publishes the number of pages written so far, so that a
  * workload that cannot keep up (a slow guest) is judged by what it did.
+ * --progress-log writes when each tick's writes were done, so that a
+ * benchmark knows the pages written between any two moments (a sampler's
+ * passes), whatever the scheduler did to the workload.
  *
  * --fresh gives each page back to the kernel (MADV_DONTNEED) before writing
  * it again, so every write is a first-touch fault: the dirtying that write
@@ -64,6 +67,8 @@ static void help(void) {
 	       "                           window's pages); with 0 pages/s it is only populated\n"
 	       "     --count-file=PATH     Keep the pages written so far in PATH, a native-endian\n"
 	       "                           64-bit integer updated every 10 ms tick\n"
+	       "     --progress-log=PATH   Write \"<CLOCK_MONOTONIC usec> <pages written>\" lines to PATH\n"
+	       "                           after each tick's writes\n"
 	       "     --fresh               Drop each page before writing it again, so every\n"
 	       "                           write is a first-touch fault (what faults-only sees)\n"
 	       "     --quiet               Do not print the truth line\n");
@@ -79,12 +84,14 @@ int main(int argc, char **argv) {
 		{ "region",        required_argument, NULL, 'R' },
 		{ "count-file",    required_argument, NULL, 'c' },
 		{ "fresh",         no_argument,       NULL, 'f' },
+		{ "progress-log",  required_argument, NULL, 'p' },
 		{}
 	};
 	uint64_t rate = 2560, window = 4, seconds = 0, region_bytes = 0, region_pages, written = 0, ticks;
 	volatile uint64_t *count = &written;
 	long page_size = sysconf(_SC_PAGESIZE);
 	const char *count_file = NULL;
+	FILE *progress = NULL;
 	struct timespec next;
 	int c, quiet = 0, fresh = 0;
 	char *region;
@@ -110,6 +117,13 @@ int main(int argc, char **argv) {
 			break;
 		case 'c':
 			count_file = optarg;
+			break;
+		case 'p':
+			progress = fopen(optarg, "we");
+			if (!progress) {
+				fprintf(stderr, "dirtyrate-workload: %s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
 			break;
 		case 'r': case 'w': case 's':
 			if (parse_u64(optarg, target) < 0) {
@@ -179,6 +193,13 @@ int main(int argc, char **argv) {
 			*(volatile uint64_t *) page = written + 1;
 		}
 		*count = written;
+		if (progress) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			fprintf(progress, "%" PRIu64 " %" PRIu64 "\n",
+				(uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000, written);
+		}
 
 		next.tv_nsec += 1000000000L / TICKS_PER_SEC;
 		if (next.tv_nsec >= 1000000000L) {
@@ -187,6 +208,10 @@ int main(int argc, char **argv) {
 		}
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR && !stop)
 			;
+	}
+	if (progress && fclose(progress) != 0) {
+		fprintf(stderr, "dirtyrate-workload: --progress-log: %s\n", strerror(errno));
+		return 1;
 	}
 	return 0;
 }
