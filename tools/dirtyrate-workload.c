@@ -124,6 +124,8 @@ int main(int argc, char **argv) {
 				fprintf(stderr, "dirtyrate-workload: %s: %s\n", optarg, strerror(errno));
 				return 1;
 			}
+			/* Readable while it runs (a line per tick). */
+			setvbuf(progress, NULL, _IOLBF, 0);
 			break;
 		case 'r': case 'w': case 's':
 			if (parse_u64(optarg, target) < 0) {
