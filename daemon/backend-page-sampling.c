@@ -214,6 +214,19 @@ static int keep_present(const struct page_reader *reader, struct sample_slot *sl
 	return 0;
 }
 
+/* Reads the slots idx[0..*n) that are still resident (asked only between
+ * walks: a walk's map is current) and hashes them. */
+static int read_resident_slots(const struct page_reader *reader, struct sample_slot *slots, size_t *idx, size_t *n,
+			       uint64_t page_size, bool walked, uint64_t *hashes, bool *ok) {
+	if (!walked) {
+		int r = keep_present(reader, slots, idx, n, page_size, ok);
+
+		if (r < 0)
+			return r;
+	}
+	return read_slots(reader, slots, idx, *n, page_size, hashes, ok);
+}
+
 static bool same_ranges(const struct page_sampler *s, const struct page_sampler_args *a) {
 	return s->map_n_ranges == a->n_ranges &&
 		(a->n_ranges == 0 || memcmp(s->map_ranges, a->ranges, a->n_ranges * sizeof(*a->ranges)) == 0);
@@ -301,12 +314,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 		else
 			s->slots[i].addr = 0;
 	}
-	if (!res.walked) {
-		r = keep_present(reader, s->slots, idx, &n_idx, page_size, ok);
-		if (r < 0)
-			return r;
-	}
-	r = read_slots(reader, s->slots, idx, n_idx, page_size, hashes, ok);
+	r = read_resident_slots(reader, s->slots, idx, &n_idx, page_size, res.walked, hashes, ok);
 	if (r < 0)
 		return r;
 	for (size_t j = 0; j < n_idx; j++) {
@@ -345,12 +353,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 			}
 		if (n_idx == 0)
 			break;
-		if (!res.walked) {
-			r = keep_present(reader, s->slots, idx, &n_idx, page_size, ok);
-			if (r < 0)
-				return r;
-		}
-		r = read_slots(reader, s->slots, idx, n_idx, page_size, hashes, ok);
+		r = read_resident_slots(reader, s->slots, idx, &n_idx, page_size, res.walked, hashes, ok);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < n_idx; j++) {
