@@ -214,11 +214,12 @@ static int keep_present(const struct page_reader *reader, struct sample_slot *sl
 	return 0;
 }
 
-/* Reads the slots idx[0..*n) that are still resident (asked only between
- * walks: a walk's map is current) and hashes them. */
+/* Reads the slots idx[0..*n) that are still resident (asked only if the
+ * walk's map may be out of date, see page_sampler_args.reclaimed) and
+ * hashes them. */
 static int read_resident_slots(const struct page_reader *reader, struct sample_slot *slots, size_t *idx, size_t *n,
-			       uint64_t page_size, bool walked, uint64_t *hashes, bool *ok) {
-	if (!walked) {
+			       uint64_t page_size, bool map_current, uint64_t *hashes, bool *ok) {
+	if (!map_current) {
 		int r = keep_present(reader, slots, idx, n, page_size, ok);
 
 		if (r < 0)
@@ -266,6 +267,7 @@ static int walk(struct page_sampler *s, const struct page_reader *reader, const 
 	s->map_ranges = ranges;
 	s->map_n_ranges = a->n_ranges;
 	s->map_rss_pages = a->rss_pages;
+	s->map_reclaimed = a->reclaimed;
 	s->passes_since_walk = 0;
 	s->have_map = true;
 	return 0;
@@ -279,6 +281,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 	struct page_sample_result res = {};
 	uint64_t k_target = a->k_target, page_size = a->page_size;
 	size_t n_idx = 0, redraw;
+	bool map_current;
 	int r;
 
 	if (walk_due(s, a)) {
@@ -289,6 +292,9 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 	} else
 		s->passes_since_walk++;
 	res.resident_pages = s->map.pages;
+	map_current = res.walked ||
+		(a->reclaimed != PAGE_SAMPLING_RECLAIM_UNKNOWN && a->reclaimed == s->map_reclaimed);
+	res.present_checked = !map_current;
 
 	if (k_target > s->allocated) {
 		struct sample_slot *sl = reallocarray(s->slots, k_target, sizeof(*sl));
@@ -314,7 +320,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 		else
 			s->slots[i].addr = 0;
 	}
-	r = read_resident_slots(reader, s->slots, idx, &n_idx, page_size, res.walked, hashes, ok);
+	r = read_resident_slots(reader, s->slots, idx, &n_idx, page_size, map_current, hashes, ok);
 	if (r < 0)
 		return r;
 	for (size_t j = 0; j < n_idx; j++) {
@@ -343,7 +349,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 	}
 	/* A page of the map that is no longer resident (only between walks)
 	 * is not drawn: draw again, a few times. */
-	for (int tries = 0; tries < (res.walked ? 1 : PAGE_SAMPLING_DRAW_TRIES) && s->map.pages > 0; tries++) {
+	for (int tries = 0; tries < (map_current ? 1 : PAGE_SAMPLING_DRAW_TRIES) && s->map.pages > 0; tries++) {
 		n_idx = 0;
 		for (size_t i = 0; i < s->n; i++)
 			if (s->slots[i].addr == 0) {
@@ -353,7 +359,7 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 			}
 		if (n_idx == 0)
 			break;
-		r = read_resident_slots(reader, s->slots, idx, &n_idx, page_size, res.walked, hashes, ok);
+		r = read_resident_slots(reader, s->slots, idx, &n_idx, page_size, map_current, hashes, ok);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < n_idx; j++) {
@@ -498,6 +504,48 @@ static int real_present(void *userdata, const uint64_t *addrs, size_t n, uint64_
 	return 0;
 }
 
+/*
+ * Pages reclaimed system-wide so far: /proc/vmstat's pswpout and pgsteal_*
+ * (every page that reclaim took from a process, anon or file, by kswapd,
+ * direct or proactive reclaim), summed. A reading serves the passes of the
+ * next millisecond: one sampler step. Any failure: unknown.
+ */
+#define RECLAIM_READING_USEC 1000
+
+static uint64_t reclaimed_pages(void) {
+	static int fd = -EBADF;
+	static uint64_t value = PAGE_SAMPLING_RECLAIM_UNKNOWN, read_at;
+	static bool unreadable;
+	char buf[16384];
+	uint64_t now = now_usec(CLOCK_MONOTONIC), sum = 0;
+	ssize_t got;
+
+	if (unreadable)
+		return PAGE_SAMPLING_RECLAIM_UNKNOWN;
+	if (read_at && now - read_at < RECLAIM_READING_USEC)
+		return value;
+	if (fd < 0)
+		fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	got = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	if (got <= 0) {
+		log_debug_errno(got < 0 ? errno : EIO, "page-sampling: /proc/vmstat unreadable (%m); present bits "
+				"are read before every sampled page.");
+		unreadable = true;
+		return PAGE_SAMPLING_RECLAIM_UNKNOWN;
+	}
+	buf[got] = '\0';
+	for (char *line = buf, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "pswpout ", 8) == 0 || strncmp(line, "pgsteal_", 8) == 0)
+			sum += strtoull(strchr(line, ' ') ?: line, NULL, 10);
+	}
+	value = sum;
+	read_at = now;
+	return value;
+}
+
 static bool pidfd_exited(int pidfd) {
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 
@@ -545,10 +593,6 @@ static int real_read(void *userdata, const uint64_t *addrs, size_t n, uint64_t p
 		if (done < n)
 			ok[done++] = false;
 	}
-	/* Read while pinned: had it exited (and the PID been reused) during the
-	 * read, these hashes could be another process's. Drop them. */
-	if (pidfd_exited(s->pidfd))
-		return -ESRCH;
 	explicit_bzero(buf, PAGE_SAMPLING_BATCH * page_size);
 	return 0;
 }
@@ -631,6 +675,7 @@ static int page_sampling_pass(void *state, const struct backend_pass_args *a, ui
 		.page_size = a->page_size,
 		.k_target = a->sample_pages ?: PAGE_SAMPLING_MIN_PAGES,
 		.rss_pages = a->rss_pages,
+		.reclaimed = reclaimed_pages(),
 	};
 	struct page_sample_result res;
 	int r;
@@ -642,6 +687,11 @@ static int page_sampling_pass(void *state, const struct backend_pass_args *a, ui
 	r = page_sampler_pass(&s->sampler, &reader, &args, &res);
 	if (r < 0)
 		return r;
+	/* Read while pinned: had it exited (and the PID been reused) during the
+	 * pass, its hashes could be another process's. Drop the pass: one poll
+	 * a pass, not one a batch. */
+	if (pidfd_exited(s->pidfd))
+		return -ESRCH;
 	s->last = (struct backend_estimate) {
 		.variance_pages = res.variance,
 		.new_pages = res.new_pages,

@@ -25,9 +25,10 @@
  * is kept for this many passes while the writable ranges stay the same and
  * the RSS moves by less than 1/PAGE_SAMPLING_RSS_SLACK_DIVISOR: done every
  * pass it was most of the backend's CPU. Between walks, the present bit of
- * each sampled page is read instead.
+ * each sampled page is read instead, once pages were reclaimed (see
+ * page_sampler_args.reclaimed).
  */
-#define PAGE_SAMPLING_WALK_EVERY 16
+#define PAGE_SAMPLING_WALK_EVERY 32
 #define PAGE_SAMPLING_RSS_SLACK_DIVISOR 64
 /* Draws from the kept map that find a page gone are retried this often a pass. */
 #define PAGE_SAMPLING_DRAW_TRIES 4
@@ -82,6 +83,7 @@ struct page_sampler {
 	struct mem_range *map_ranges;
 	size_t map_n_ranges;
 	uint64_t map_rss_pages;
+	uint64_t map_reclaimed;		/* args.reclaimed when it was made */
 	unsigned passes_since_walk;
 	bool have_map;
 };
@@ -95,7 +97,17 @@ struct page_sampler_args {
 	/* Resident pages of every kind (/proc/PID/stat): a walk is due when
 	 * they move. 0: not known (the walk then follows the period alone). */
 	uint64_t rss_pages;
+	/*
+	 * Pages reclaimed system-wide so far (swapped out or evicted: a count
+	 * that only grows), read before the pass; PAGE_SAMPLING_RECLAIM_UNKNOWN
+	 * if not known. Between walks, a sampled page's present bit is read
+	 * before the page (so that a swapped-out page is never swapped in by
+	 * us) unless this count has not moved since the walk: then every page
+	 * of the walk's map is still resident, and the reads are skipped.
+	 */
+	uint64_t reclaimed;
 };
+#define PAGE_SAMPLING_RECLAIM_UNKNOWN UINT64_MAX
 
 /* What one pass found. */
 struct page_sample_result {
@@ -106,6 +118,7 @@ struct page_sample_result {
 	uint64_t new_pages;		/* max(0, N now − N before): resident growth, taken as written */
 	uint64_t pages_read;		/* process_vm_readv'd this pass (compared + drawn) */
 	bool walked;			/* the resident pages were walked this pass */
+	bool present_checked;		/* present bits read before the pages (reclaim since the walk) */
 	double dirty_pages;		/* c/k × old_pages + new_pages */
 	double variance;		/* of dirty_pages, in pages² (binomial, with replacement) */
 };

@@ -25,6 +25,7 @@ struct fake {
 	bool gone;			/* ESRCH at the next read */
 	uint64_t reads, walks, present_asked;
 	bool rss_unknown;		/* pass rss_pages 0, as if /proc/PID/stat had none */
+	uint64_t reclaimed;		/* the system's reclaim count: bumped when a page leaves */
 };
 
 static int fake_resident(void *userdata, const struct mem_range *ranges, size_t n, uint64_t page_size,
@@ -81,7 +82,8 @@ static const struct mem_range range = { BASE, BASE + (uint64_t) NPAGES * PAGE };
 /* One pass over the fake, its RSS as /proc/PID/stat would give it. */
 static int pass(struct page_sampler *s, struct fake *f, uint64_t k, struct page_sample_result *res) {
 	const struct page_reader reader = { fake_resident, fake_read, fake_present, f };
-	struct page_sampler_args a = { .ranges = &range, .n_ranges = 1, .page_size = PAGE, .k_target = k };
+	struct page_sampler_args a = { .ranges = &range, .n_ranges = 1, .page_size = PAGE, .k_target = k,
+				       .reclaimed = f->reclaimed };
 
 	for (size_t i = 0; i < NPAGES && !f->rss_unknown; i++)
 		a.rss_pages += f->resident[i];
@@ -393,6 +395,7 @@ TEST(test_walk_kept_between_passes) {
 
 	/* One page leaves: within the slack, no walk; N stays the walk's. */
 	f->resident[0] = false;
+	f->reclaimed++;
 	ASSERT_EQ(pass(&s, f, 200, &res), 0);
 	ASSERT_TRUE(!res.walked);
 	ASSERT_EQ_U64(res.resident_pages, NPAGES);
@@ -400,6 +403,7 @@ TEST(test_walk_kept_between_passes) {
 	/* A thousand leave: the RSS moved, walk now. */
 	for (size_t i = 0; i < 1000; i++)
 		f->resident[i] = false;
+	f->reclaimed += 1000;
 	ASSERT_EQ(pass(&s, f, 200, &res), 0);
 	ASSERT_TRUE(res.walked);
 	ASSERT_EQ_U64(res.resident_pages, NPAGES - 1000);
@@ -408,6 +412,7 @@ TEST(test_walk_kept_between_passes) {
 	ASSERT_EQ(pass(&s, f, 200, &res), 0);
 	ASSERT_TRUE(!res.walked);
 	a.rss_pages = NPAGES - 1000;
+	a.reclaimed = f->reclaimed;
 	ASSERT_EQ(page_sampler_pass(&s, &reader, &a, &res), 0);
 	ASSERT_TRUE(res.walked);
 	ASSERT_EQ(page_sampler_pass(&s, &reader, &a, &res), 0);
@@ -434,6 +439,7 @@ TEST(test_present_bit_between_walks) {
 	ASSERT_TRUE(res.walked);
 	for (size_t i = 0; i < NPAGES; i += 2)
 		f->resident[i] = false;
+	f->reclaimed += NPAGES / 2;
 	dirty(f, &cursor, NPAGES);
 	ASSERT_EQ(pass(&s, f, 1000, &res), 0); /* fake_read fails on a page not resident */
 	ASSERT_TRUE(!res.walked);
@@ -451,6 +457,46 @@ TEST(test_present_bit_between_walks) {
 	free(f);
 }
 
+/*
+ * Present bits cost a pagemap read per page: between walks they are read
+ * only once the system has reclaimed pages since the walk (or when that is
+ * not known), and then on every pass until the next walk.
+ */
+TEST(test_present_bits_only_after_reclaim) {
+	struct fake *f = fake_new();
+	struct page_sampler s;
+	struct page_sample_result res;
+	uint64_t cursor = 0;
+
+	page_sampler_init(&s, 19);
+	ASSERT_EQ(pass(&s, f, 300, &res), 0);
+	ASSERT_TRUE(res.walked && !res.present_checked);
+	for (int i = 1; i < PAGE_SAMPLING_WALK_EVERY / 2; i++) {
+		dirty(f, &cursor, 100);
+		ASSERT_EQ(pass(&s, f, 300, &res), 0);
+		ASSERT_TRUE(!res.walked && !res.present_checked);
+		ASSERT_EQ_U64(res.compared, 300);
+	}
+	ASSERT_EQ_U64(f->present_asked, 0);
+
+	/* Reclaim somewhere in the system (not one of these pages): checked. */
+	f->reclaimed += 5;
+	ASSERT_EQ(pass(&s, f, 300, &res), 0);
+	ASSERT_TRUE(!res.walked && res.present_checked);
+	ASSERT_TRUE(f->present_asked >= 300);
+	ASSERT_EQ_U64(res.compared, 300);
+	ASSERT_EQ(pass(&s, f, 300, &res), 0);
+	ASSERT_TRUE(res.present_checked);
+
+	/* Not known (no /proc/vmstat): always checked. */
+	f->reclaimed = PAGE_SAMPLING_RECLAIM_UNKNOWN;
+	f->present_asked = 0;
+	ASSERT_EQ(pass(&s, f, 300, &res), 0);
+	ASSERT_TRUE(res.present_checked && f->present_asked >= 300);
+	page_sampler_done(&s);
+	free(f);
+}
+
 int main(void) {
 	RUN(test_estimate_arithmetic);
 	RUN(test_share);
@@ -462,6 +508,7 @@ int main(void) {
 	RUN(test_set_follows_budget);
 	RUN(test_walk_kept_between_passes);
 	RUN(test_present_bit_between_walks);
+	RUN(test_present_bits_only_after_reclaim);
 	RUN(test_stats_standard_error);
 	return 0;
 }
