@@ -9,7 +9,9 @@ introspection XML (the API's one description). With --truth, also measures
 the process's dirty rate over --seconds from the monotonic
 DirtiedBytesTotal and LastSampleTimestampMonotonic of two passes, and
 requires it and the last interval's DirtyBytesPerSec to be within
---tolerance percent of the truth.
+--tolerance percent of the truth. A sampled backend's last interval may
+also be off by up to --se-multiple times the standard error it reports
+(DirtyBytesPerSecStdError), the error bar it claims.
 """
 import argparse
 import math
@@ -58,11 +60,15 @@ def fmt(v):
     return "nan" if isinstance(v, float) and math.isnan(v) else f"{float(v):.0f}"
 
 
-def within(name, value, truth, tolerance):
+def within(name, value, truth, tolerance, stderr=0.0, se_multiple=0.0):
     err = 100.0 * (value - truth) / truth if not math.isnan(value) else math.inf
-    ok = abs(err) <= tolerance
-    print(f"{name}: {value:.0f} B/s, truth {truth} B/s, error {err:+.2f} % "
-          f"({'ok' if ok else 'NOT'} within {tolerance} %)")
+    bound = tolerance
+    if stderr > 0 and se_multiple > 0:
+        bound = max(tolerance, 100.0 * se_multiple * stderr / truth)
+    ok = abs(err) <= bound
+    claim = f", ±{stderr:.0f} B/s (1 SE)" if stderr > 0 else ""
+    print(f"{name}: {value:.0f} B/s{claim}, truth {truth} B/s, error {err:+.2f} % "
+          f"({'ok' if ok else 'NOT'} within {bound:.1f} %)")
     return ok
 
 
@@ -82,6 +88,8 @@ def main():
     ap.add_argument("--truth", type=int, help="bytes/s the workload dirties")
     ap.add_argument("--tolerance", type=float, default=5.0, help="percent")
     ap.add_argument("--seconds", type=float, default=6.0)
+    ap.add_argument("--se-multiple", type=float, default=0.0,
+                    help="the last interval may be off by this many of its reported standard errors")
     args = ap.parse_args()
 
     manager = dbus.SystemBus().get_object(NAME, "/org/dirtyrate1")
@@ -125,7 +133,8 @@ def main():
     span = (last["LastSampleTimestampMonotonic"] - first["LastSampleTimestampMonotonic"]) / 1e6
     mean = (last["DirtiedBytesTotal"] - first["DirtiedBytesTotal"]) / span
     ok = within(f"mean over {span:.2f} s", mean, args.truth, args.tolerance)
-    ok &= within("DirtyBytesPerSec (last interval)", float(last["DirtyBytesPerSec"]), args.truth, args.tolerance)
+    ok &= within("DirtyBytesPerSec (last interval)", float(last["DirtyBytesPerSec"]), args.truth, args.tolerance,
+                 float(last["DirtyBytesPerSecStdError"]), args.se_multiple)
     # Not asserted: a 10 s moving average also weighs the intervals before
     # the window, the workload's start-up and python's included.
     avg10 = float(last["DirtyBytesPerSecAvg10"])
