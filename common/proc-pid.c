@@ -32,8 +32,8 @@ int proc_stat_parse(const char *text, struct proc_stat *ret) {
 	s.state = p[1];
 	p += 2;
 
-	/* Fields 4.. follow; we want 9 (flags), 14 and 15 (utime, stime),
-	 * 22 (starttime), 24 (rss). */
+	/* Fields 4.. follow; we want 9 (flags), 10 and 12 (minflt, majflt),
+	 * 14 and 15 (utime, stime), 22 (starttime), 24 (rss). */
 	for (unsigned i = 4; i <= 24; i++) {
 		bool negative;
 		char *end;
@@ -43,7 +43,7 @@ int proc_stat_parse(const char *text, struct proc_stat *ret) {
 		p++;
 		/* priority and nice (18, 19) may be negative; ours never are. */
 		negative = *p == '-';
-		if (negative && (i == 9 || i == 14 || i == 15 || i == 22 || i == 24))
+		if (negative && (i == 9 || i == 10 || i == 12 || i == 14 || i == 15 || i == 22 || i == 24))
 			return -EBADMSG;
 		if (p[negative] < '0' || p[negative] > '9')
 			return -EBADMSG;
@@ -53,6 +53,10 @@ int proc_stat_parse(const char *text, struct proc_stat *ret) {
 			return -EBADMSG;
 		if (i == 9)
 			s.flags = (unsigned) field;
+		else if (i == 10)
+			s.minflt = field;
+		else if (i == 12)
+			s.majflt = field;
 		else if (i == 14)
 			s.utime_ticks = field;
 		else if (i == 15)

@@ -18,6 +18,8 @@ struct proc_stat {
 	char comm[64];			/* TASK_COMM_LEN is 16; room for growth */
 	char state;
 	unsigned flags;
+	uint64_t minflt;		/* field 10: minor page faults, all threads */
+	uint64_t majflt;		/* field 12: major page faults, all threads */
 	uint64_t utime_ticks;		/* field 14: user CPU time, clock ticks */
 	uint64_t stime_ticks;		/* field 15: system CPU time, clock ticks */
 	uint64_t start_ticks;		/* field 22: clock ticks after boot */

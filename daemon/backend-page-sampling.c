@@ -268,6 +268,7 @@ static int walk(struct page_sampler *s, const struct page_reader *reader, const 
 	s->map_n_ranges = a->n_ranges;
 	s->map_rss_pages = a->rss_pages;
 	s->map_reclaimed = a->reclaimed;
+	s->map_page_faults = a->page_faults;
 	s->passes_since_walk = 0;
 	s->have_map = true;
 	return 0;
@@ -293,7 +294,8 @@ int page_sampler_pass(struct page_sampler *s, const struct page_reader *reader, 
 		s->passes_since_walk++;
 	res.resident_pages = s->map.pages;
 	map_current = res.walked ||
-		(a->reclaimed != PAGE_SAMPLING_RECLAIM_UNKNOWN && a->reclaimed == s->map_reclaimed);
+		(a->reclaimed != PAGE_SAMPLING_RECLAIM_UNKNOWN && a->reclaimed == s->map_reclaimed &&
+		 a->rss_pages == s->map_rss_pages && a->page_faults == s->map_page_faults);
 	res.present_checked = !map_current;
 
 	if (k_target > s->allocated) {
@@ -676,6 +678,7 @@ static int page_sampling_pass(void *state, const struct backend_pass_args *a, ui
 		.k_target = a->sample_pages ?: PAGE_SAMPLING_MIN_PAGES,
 		.rss_pages = a->rss_pages,
 		.reclaimed = reclaimed_pages(),
+		.page_faults = a->page_faults,
 	};
 	struct page_sample_result res;
 	int r;

@@ -83,7 +83,8 @@ struct page_sampler {
 	struct mem_range *map_ranges;
 	size_t map_n_ranges;
 	uint64_t map_rss_pages;
-	uint64_t map_reclaimed;		/* args.reclaimed when it was made */
+	uint64_t map_reclaimed;		/* args.reclaimed, .page_faults when it was made */
+	uint64_t map_page_faults;
 	unsigned passes_since_walk;
 	bool have_map;
 };
@@ -98,14 +99,19 @@ struct page_sampler_args {
 	 * they move. 0: not known (the walk then follows the period alone). */
 	uint64_t rss_pages;
 	/*
-	 * Pages reclaimed system-wide so far (swapped out or evicted: a count
-	 * that only grows), read before the pass; PAGE_SAMPLING_RECLAIM_UNKNOWN
-	 * if not known. Between walks, a sampled page's present bit is read
-	 * before the page (so that a swapped-out page is never swapped in by
-	 * us) unless this count has not moved since the walk: then every page
-	 * of the walk's map is still resident, and the reads are skipped.
+	 * Between walks, a sampled page's present bit is read before the page,
+	 * so that a page that left is never faulted back in by our read (a
+	 * swap-in; a zero page mapped where the process dropped one). Unless
+	 * nothing can have left since the walk: no page reclaimed system-wide
+	 * (@reclaimed: swapped out or evicted, a count that only grows;
+	 * PAGE_SAMPLING_RECLAIM_UNKNOWN if not known), and the process's RSS
+	 * and page-fault count as they were (a page it dropped and touched
+	 * again took a fault; one it dropped for good lowered the RSS). Then
+	 * every page of the walk's map is resident, and those reads are
+	 * skipped. Our own reads fault on the reader's account, not its.
 	 */
 	uint64_t reclaimed;
+	uint64_t page_faults;		/* minor + major, /proc/PID/stat */
 };
 #define PAGE_SAMPLING_RECLAIM_UNKNOWN UINT64_MAX
 
@@ -118,7 +124,7 @@ struct page_sample_result {
 	uint64_t new_pages;		/* max(0, N now − N before): resident growth, taken as written */
 	uint64_t pages_read;		/* process_vm_readv'd this pass (compared + drawn) */
 	bool walked;			/* the resident pages were walked this pass */
-	bool present_checked;		/* present bits read before the pages (reclaim since the walk) */
+	bool present_checked;		/* present bits read before the pages (a page may have left) */
 	double dirty_pages;		/* c/k × old_pages + new_pages */
 	double variance;		/* of dirty_pages, in pages² (binomial, with replacement) */
 };

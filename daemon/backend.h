@@ -24,6 +24,7 @@ struct backend_pass_args {
 	int pidfd;
 	uint64_t sample_pages;		/* an estimating backend's share of the budget this pass */
 	uint64_t rss_pages;		/* resident pages of every kind (/proc/PID/stat), just read */
+	uint64_t page_faults;		/* the process's minor + major faults so far (/proc/PID/stat) */
 };
 
 /* What an estimating backend says of its last pass (last_estimate below). */

@@ -85,6 +85,15 @@ static int property_get_last_sample_duration(sd_bus *bus, const char *path, cons
 	return sd_bus_message_append(reply, "t", manager_of(userdata)->sampler.last_duration_usec);
 }
 
+static int property_get_sampled_pages_per_sec(sd_bus *bus, const char *path, const char *interface,
+					      const char *property, sd_bus_message *reply, void *userdata,
+					      sd_bus_error *error) {
+	const struct sampler *s = &manager_of(userdata)->sampler;
+
+	return sd_bus_message_append(reply, "d",
+				     s->last_period_usec ? s->last_pages_read * 1e6 / s->last_period_usec : 0.0);
+}
+
 static int property_get_last_sample_timestamp(sd_bus *bus, const char *path, const char *interface,
 					      const char *property, sd_bus_message *reply, void *userdata,
 					      sd_bus_error *error) {
@@ -304,6 +313,7 @@ static const sd_bus_vtable manager_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	/* Self-metrics change every interval: no signal, read them when needed. */
 	SD_BUS_PROPERTY("LastSampleDurationUSec", "t", property_get_last_sample_duration, 0, 0),
+	SD_BUS_PROPERTY("SampledPagesPerSec", "d", property_get_sampled_pages_per_sec, 0, 0),
 	SD_BUS_PROPERTY("DaemonCPUUSec", "t", property_get_cpu, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("TrackProcess", SD_BUS_ARGS("u", pid), SD_BUS_RESULT("o", process),
 				method_track_process, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -108,6 +108,7 @@ static int process_refresh_stat(struct process *p, int dirfd) {
 	if (r < 0)
 		return r;
 	p->resident_bytes = st.rss_pages * p->manager->page_size;
+	p->page_faults = st.minflt + st.majflt;
 	return 0;
 }
 
@@ -221,6 +222,7 @@ int process_pass(struct process *p) {
 		.pidfd = p->pidfd,
 		.sample_pages = p->ops->last_estimate ? process_sample_share(p) : 0,
 		.rss_pages = p->resident_bytes / m->page_size,
+		.page_faults = p->page_faults,
 	};
 	begin = instant_now(m);
 	r = p->ops->pass(p->backend_state, &args, &s->dirty_pages);

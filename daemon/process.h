@@ -53,6 +53,7 @@ struct process {
 	 * its last pass read (SampledPages). */
 	uint64_t sampled_resident_pages;
 	uint64_t sampled_pages;
+	uint64_t page_faults;		/* minflt + majflt at the last /proc/PID/stat read */
 	uint64_t last_sample_realtime_usec;	/* LastSampleTimestamp, 0 before */
 	uint64_t last_sample_monotonic_usec;	/* LastSampleTimestampMonotonic, 0 before */
 

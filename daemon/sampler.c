@@ -10,6 +10,9 @@ static void sampler_finish(struct manager *m) {
 	s->n_steps++;
 	s->last_duration_usec = s->busy_usec;
 	s->last_end_realtime_usec = now_usec(CLOCK_REALTIME);
+	s->last_pages_read = s->pages_read;
+	/* The first pass has no period of its own yet: the interval's. */
+	s->last_period_usec = s->prev_begin_usec ? s->begin_usec - s->prev_begin_usec : m->sample_interval_usec;
 	steps_cancel(&s->steps);
 	if (s->overdue && s->timer) {
 		/* The interval ended during the pass: the next begins now. */
@@ -54,6 +57,8 @@ static void sampler_visit(struct manager *m, struct process *p) {
 	}
 
 	r = process_pass(p);
+	if (r > 0)
+		s->pages_read += p->sampled_pages;
 	if (r == -ESRCH) {
 		manager_untrack(m, p, false, "gone");
 		return;
@@ -103,8 +108,11 @@ void sampler_begin(struct manager *m) {
 		.steps = s->steps,
 		.running = true,
 		.begin_usec = now_usec(CLOCK_MONOTONIC),
+		.prev_begin_usec = s->begin_usec,
 		.last_duration_usec = s->last_duration_usec,
 		.last_end_realtime_usec = s->last_end_realtime_usec,
+		.last_pages_read = s->last_pages_read,
+		.last_period_usec = s->last_period_usec,
 	};
 }
 

@@ -35,10 +35,15 @@ struct sampler {
 	bool faults_ok;			/* phase 2: the snapshot was read */
 	uint64_t begin_usec;		/* CLOCK_MONOTONIC when the pass began */
 	uint64_t busy_usec;		/* time spent in its steps so far */
+	uint64_t pages_read;		/* of processes' memory (page-sampling), so far */
+	uint64_t prev_begin_usec;	/* when the pass before it began; 0: none */
 
-	/* The last finished pass (LastSampleDurationUSec, LastSampleTimestamp). */
+	/* The last finished pass (LastSampleDurationUSec, LastSampleTimestamp,
+	 * SampledPagesPerSec). */
 	uint64_t last_duration_usec;	/* time spent in its steps, not the bus calls between */
 	uint64_t last_end_realtime_usec;
+	uint64_t last_pages_read;
+	uint64_t last_period_usec;	/* from the beginning of the pass before it to its own */
 	unsigned n_steps;		/* of the pass in progress, or the last one */
 };
 

@@ -26,6 +26,7 @@ struct fake {
 	uint64_t reads, walks, present_asked;
 	bool rss_unknown;		/* pass rss_pages 0, as if /proc/PID/stat had none */
 	uint64_t reclaimed;		/* the system's reclaim count: bumped when a page leaves */
+	uint64_t faults;		/* the process's page faults: bumped when it touches a dropped page */
 };
 
 static int fake_resident(void *userdata, const struct mem_range *ranges, size_t n, uint64_t page_size,
@@ -83,7 +84,7 @@ static const struct mem_range range = { BASE, BASE + (uint64_t) NPAGES * PAGE };
 static int pass(struct page_sampler *s, struct fake *f, uint64_t k, struct page_sample_result *res) {
 	const struct page_reader reader = { fake_resident, fake_read, fake_present, f };
 	struct page_sampler_args a = { .ranges = &range, .n_ranges = 1, .page_size = PAGE, .k_target = k,
-				       .reclaimed = f->reclaimed };
+				       .reclaimed = f->reclaimed, .page_faults = f->faults };
 
 	for (size_t i = 0; i < NPAGES && !f->rss_unknown; i++)
 		a.rss_pages += f->resident[i];
@@ -485,6 +486,17 @@ TEST(test_present_bits_only_after_reclaim) {
 	ASSERT_TRUE(!res.walked && res.present_checked);
 	ASSERT_TRUE(f->present_asked >= 300);
 	ASSERT_EQ_U64(res.compared, 300);
+	ASSERT_EQ(pass(&s, f, 300, &res), 0);
+	ASSERT_TRUE(res.present_checked);
+
+	/* The process dropped pages itself and touched them again: its page
+	 * faults moved, though nothing was reclaimed. A walk; then checked
+	 * again only once its faults move again. */
+	f->reclaimed = 5;
+	for (int i = 0; i < PAGE_SAMPLING_WALK_EVERY; i++)
+		ASSERT_EQ(pass(&s, f, 300, &res), 0);
+	ASSERT_TRUE(!res.present_checked);
+	f->faults += 3;
 	ASSERT_EQ(pass(&s, f, 300, &res), 0);
 	ASSERT_TRUE(res.present_checked);
 

@@ -23,6 +23,7 @@ fi
 [ "$(get $M $I SampleIntervalUSec)" = 100000 ] || fail "SampleIntervalUSec"
 [ "$(get $M $I TrackedProcesses)" = 0 ] || fail "TrackedProcesses"
 get $M $I LastSampleDurationUSec >/dev/null
+get $M $I SampledPagesPerSec >/dev/null
 [ "$(get $M $I DaemonCPUUSec)" -gt 0 ] || fail "DaemonCPUUSec"
 
 spawn_named dr-busctl

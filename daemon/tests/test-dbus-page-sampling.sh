@@ -43,6 +43,13 @@ awk -v a="$avg" -v t="$truth" 'BEGIN { e = (a - t) / t; exit (e < 0.15 && e > -0
 awk -v s="$se" -v l="$last_se" 'BEGIN { exit (s > 0 && l > 0 && s < l) ? 0 : 1 }' ||
 	fail "standard errors: Avg10 $se, last $last_se (expected 0 < Avg10's < the interval's)"
 [ "$sampled" -ge 64 ] || fail "SampledPages $sampled"
+# The Manager's spend: the one page-sampled process's pages a pass, over
+# the period between passes (the interval, or longer under load).
+pps=$(get $M $I SampledPagesPerSec)
+interval=$(get $M $I SampleIntervalUSec)
+echo "SampledPagesPerSec $pps (interval $interval us)"
+awk -v p="$pps" -v s="$sampled" -v i="$interval" 'BEGIN { e = s * 1e6 / i; exit (p >= e / 3 && p <= e * 1.1) ? 0 : 1 }' ||
+	fail "SampledPagesPerSec $pps, for one process reading $sampled pages a pass every $interval us"
 
 # Exits while tracked: 20 processes of 32 MiB that live 0.05 .. 1 s, tracked
 # at 100 ms passes, so that some go in the middle of a pass (their reads

@@ -9,11 +9,13 @@
 TEST(test_stat_parse) {
 	struct proc_stat s;
 
-	ASSERT_EQ(proc_stat_parse("1234 (cat) R 1 1234 1234 34816 1234 4194304 97 0 0 0 31 7 0 0 20 0 1 0 "
+	ASSERT_EQ(proc_stat_parse("1234 (cat) R 1 1234 1234 34816 1234 4194304 97 0 3 0 31 7 0 0 20 0 1 0 "
 				  "8812345 5668864 215 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n", &s), 0);
 	ASSERT_STREQ(s.comm, "cat");
 	ASSERT_EQ(s.state, 'R');
 	ASSERT_EQ(s.flags, 4194304);
+	ASSERT_EQ_U64(s.minflt, 97);
+	ASSERT_EQ_U64(s.majflt, 3);
 	ASSERT_EQ_U64(s.utime_ticks, 31);
 	ASSERT_EQ_U64(s.stime_ticks, 7);
 	ASSERT_EQ_U64(s.start_ticks, 8812345);
