@@ -110,7 +110,9 @@ int fault_source_snapshot(struct fault_source *s) {
 		s->cap_snap = cap;
 	}
 
-	qsort(s->snap, n, sizeof(*s->snap), entry_cmp);
+	/* No entries yet (nothing tracked has faulted): snap may still be NULL. */
+	if (n > 0)
+		qsort(s->snap, n, sizeof(*s->snap), entry_cmp);
 	s->n_snap = n;
 	return 0;
 }
