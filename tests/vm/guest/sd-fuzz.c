@@ -795,8 +795,10 @@ static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint
 			kinds_str(ld32(&P[p].churn), kinds, sizeof(kinds));
 			fail(&f_get, "%s %s%s missed page %ld (%s part): written [%" PRIu64 ",%" PRIu64
 			     "], last report ended %" PRIu64 ", last clear %" PRIu64 ", call began %" PRIu64
-			     "; since last report: %s", who, cmd_name(cmd),
-			     flags ? "(NO_REUSED)" : "", p, part_of(p), wb, we, re, fe, b, kinds);
+			     "; since last report: %s; the call: pages [%ld, %ld), returned %ld of vec_len %ld, "
+			     "last page reported %ld", who, cmd_name(cmd),
+			     flags ? "(NO_REUSED)" : "", p, part_of(p), wb, we, re, fe, b, kinds, p0, p1, n,
+			     vec_len, n > 0 ? ((long)(start + (uint64_t)v[n - 1]) - (long)S->base) / (long)ps : -1L);
 		}
 	}
 }
