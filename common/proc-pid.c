@@ -233,3 +233,9 @@ int proc_open_pinned(pid_t pid, int *ret_procfd, int *ret_pidfd, struct proc_sta
 	*ret_pidfd = TAKE_FD(pidfd);
 	return 0;
 }
+
+bool pidfd_exited(int pidfd) {
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd >= 0 && poll(&pfd, 1, 0) != 0;
+}

@@ -56,3 +56,7 @@ int proc_read_exe(int procfd, char **ret);
  * was not reused between the two opens. Returns -ESRCH if it is gone.
  */
 int proc_open_pinned(pid_t pid, int *ret_procfd, int *ret_pidfd, struct proc_stat *ret_stat);
+
+/* Whether the process behind pidfd has exited (a pidfd polls readable then,
+ * or the poll fails); a negative pidfd pins nothing and never says so. */
+bool pidfd_exited(int pidfd);

@@ -13,7 +13,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -28,6 +27,7 @@
 
 #include "backend.h"
 #include "backend-page-sampling.h"
+#include "proc-pid.h"
 #include "util.h"
 
 #ifndef PAGEMAP_SCAN /* Debian 12's headers are 6.1's; the ioctl is 6.7's */
@@ -546,12 +546,6 @@ static uint64_t reclaimed_pages(void) {
 	value = sum;
 	read_at = now;
 	return value;
-}
-
-static bool pidfd_exited(int pidfd) {
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-	return pidfd >= 0 && poll(&pfd, 1, 0) != 0;
 }
 
 static int real_read(void *userdata, const uint64_t *addrs, size_t n, uint64_t page_size, uint64_t *hashes,

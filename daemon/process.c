@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 
 #include "backend-page-sampling.h"
 #include "manager.h"
@@ -65,9 +64,7 @@ static int process_open_backend(struct process *p, int dirfd, size_t from) {
 }
 
 bool process_alive(const struct process *p) {
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) == 0;
+	return !pidfd_exited(p->pidfd);
 }
 
 int process_open_dir(const struct process *p) {
