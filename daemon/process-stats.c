@@ -4,17 +4,17 @@
 #include "process-stats.h"
 #include "util.h"
 
+static void rate_avgs_invalidate(struct rate_avgs *a) {
+	*a = (struct rate_avgs) { .avg10 = NAN, .avg60 = NAN, .avg300 = NAN, .var10 = NAN, .var60 = NAN, .var300 = NAN };
+}
+
 void process_stats_init(struct process_stats *s) {
 	*s = (struct process_stats) {
 		.dirty_bytes_per_sec = NAN,
 		.dirty_bytes_per_sec_stderr = NAN,
-		.dirty_avgs = { .avg10 = NAN, .avg60 = NAN, .avg300 = NAN, .var10 = NAN, .var60 = NAN, .var300 = NAN },
 		.write_faults_per_sec = NAN,
 	};
-}
-
-static void rate_avgs_invalidate(struct rate_avgs *a) {
-	*a = (struct rate_avgs) { .avg10 = NAN, .avg60 = NAN, .avg300 = NAN, .var10 = NAN, .var60 = NAN, .var300 = NAN };
+	rate_avgs_invalidate(&s->dirty_avgs);
 }
 
 int process_stats_account(struct process_stats *s, const struct sample *in, uint64_t page_size) {
