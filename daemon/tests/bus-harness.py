@@ -151,7 +151,7 @@ def main():
         os.kill(bus_pid, signal.SIGTERM)
         if rc not in (0, 77):
             print("---- dirtyrated log ----", file=sys.stderr)
-            print(open(log_path).read() if os.path.exists(log_path) else "(none)", file=sys.stderr)
+            print(open(log_path, errors="replace").read() if os.path.exists(log_path) else "(none)", file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
     return rc
 
