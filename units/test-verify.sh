@@ -1,12 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
+# test-verify.sh UNIT BINARY [UNIT...]
+#
 # `systemd-analyze verify` exits 0 on warnings (unknown keys, bad values):
 # any output at all is a failure here. verify also insists that ExecStart=
-# exists, so the generated unit is checked with only that line pointed at
-# the binary in the build tree; every other line is the installed one.
+# exists, so the first (generated) unit is checked with only that line
+# pointed at BINARY in the build tree; every other line is the installed
+# one. Further units (a .socket and its service) are verified with it, side
+# by side, as they refer to each other.
 set -eu
 unit=$1
-daemon=$2
+binary=$2
+shift 2
 
 command -v systemd-analyze >/dev/null || { echo "systemd-analyze not installed; skipping"; exit 77; }
 dir=$(mktemp -d)
@@ -14,13 +19,19 @@ trap 'rm -rf "$dir"' EXIT
 
 name=$(basename "$unit")
 grep -q '^ExecStart=' "$unit" || { echo "$name has no ExecStart="; exit 1; }
-sed "s|^ExecStart=.*|ExecStart=$(realpath "$daemon")|" "$unit" >"$dir/$name"
+sed "s|^ExecStart=[^ ]*|ExecStart=$(realpath "$binary")|" "$unit" >"$dir/$name"
+names=$name
+for other in "$@"; do
+	cp "$other" "$dir/"
+	names="$names $(basename "$other")"
+done
 
-out=$(cd "$dir" && systemd-analyze verify "$dir/$name" 2>&1) || {
+# shellcheck disable=SC2086 # a list of unit names
+out=$(cd "$dir" && systemd-analyze verify $names 2>&1) || {
 	echo "$out"; echo "systemd-analyze verify failed"; exit 1; }
 if [ -n "$out" ]; then
 	echo "$out"
 	echo "systemd-analyze verify printed warnings: treated as failure"
 	exit 1
 fi
-echo "ok: systemd-analyze verify is silent for $name"
+echo "ok: systemd-analyze verify is silent for $names"
