@@ -76,7 +76,7 @@ class Session:
         with open(self.config, "w") as f:
             f.write(self.config_text)
         self.bus = PrivateBus(self.tmp, [BUS_POLICY] + self.policies).start()
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus.address
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus.stable_address  # the bus may restart
         self.daemon = self.new_daemon().start()
         return self
 
@@ -111,6 +111,8 @@ class Exporter:
 
     def start(self):
         notify_path = os.path.join(self.tmp, "notify")
+        if os.path.exists(notify_path):
+            os.unlink(notify_path)  # from a previous start
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(notify_path)
         os.chmod(notify_path, 0o777)  # an exporter run as another user sends to it
