@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -415,6 +416,8 @@ int render_exposition(const struct render_input *in, enum exposition_format form
 	w.f = open_memstream(&buf, &size);
 	if (!w.f)
 		return -ENOMEM;
+	/* One thread writes it: no lock per fputc() (a large scrape makes millions of calls). */
+	(void) __fsetlocking(w.f, FSETLOCKING_BYCALLER);
 	r = render_daemon(&w, &in->snapshot->daemon);
 	if (r >= 0)
 		r = render_processes(&w, in->snapshot);

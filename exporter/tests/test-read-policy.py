@@ -3,15 +3,16 @@
 """The exporter's read policy, with a real polkitd: under ReadAccess=owner the
 installed rule (units/50-dirtyrate-exporter.rules) lets the user
 "dirtyrate-exporter" see every tracked process, another user sees none (and
-its exporter says why in its log), and the rule grants nothing else:
-TrackProcess from dirtyrate-exporter is refused.
+its exporter says why in its log); and that user may do nothing else: the
+bus policy (units/org.dirtyrate1.exporter.conf) refuses its TrackProcess
+before dirtyrated sees it, and without that policy polkit does.
 
 Runs in a mount namespace of its own (meson runs it under unshare --mount):
-/etc/passwd and /etc/group gain the two users (as nss-systemd would show the
-service's dynamic user), and polkit's action and rule directories hold only
+/etc/passwd and /etc/group gain the two users (as systemd-sysusers would
+add dirtyrate-exporter), and polkit's action and rule directories hold only
 ours, by bind mounts that end with the namespace.
 
-  test-read-policy.py --daemon PATH --exporter PATH --rule FILE --action FILE
+  test-read-policy.py --daemon PATH --exporter PATH --rule FILE --action FILE --bus-policy FILE
 """
 
 import argparse
@@ -62,6 +63,11 @@ def private_world(tmp, rule, action):
     bind(os.path.join(tmp, "etc-rules"), "/etc/polkit-1/rules.d")
 
 
+def reload_bus_config():
+    subprocess.run(["busctl", "--system", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus", "ReloadConfig"], check=True, capture_output=True)
+
+
 def as_user(user, *cmd):
     return subprocess.run(["setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups"] + list(cmd),
                           capture_output=True, text=True)
@@ -81,14 +87,16 @@ def main():
     ap.add_argument("--exporter", required=True)
     ap.add_argument("--rule", required=True)
     ap.add_argument("--action", required=True)
+    ap.add_argument("--bus-policy", required=True)
     args = ap.parse_args()
     if os.geteuid() == 0 and not (os.path.exists(POLKITD) and os.path.exists(POLKIT_BUS_POLICY)):
         print("polkitd is not installed (Debian package polkitd; scripts/install-deps installs it); skipping")
         return SKIP
 
     config = "[Daemon]\nSampleIntervalSec=100ms\nReadAccess=owner\n"
-    with Session(args.daemon, config, policies=[POLKIT_BUS_POLICY]) as session:
+    with Session(args.daemon, config, policies=[POLKIT_BUS_POLICY, args.bus_policy]) as session:
         private_world(session.tmp, args.rule, args.action)
+        reload_bus_config()  # the bus resolves the user names in its policies when it loads them
         exporter_bin = os.path.join(session.tmp, "dirtyrate-exporter")  # the build tree may be closed to others
         shutil.copy(args.exporter, exporter_bin)
         # polkitd switches to its own user itself, which alone may own its name.
@@ -123,11 +131,22 @@ def main():
                       "no warning from an exporter that sees 0 of 2:\n" + exporter.log())
                 log("  %s (no rule for it) sees none of the 2, and its exporter's log says why" % OTHER_USER)
 
-            r = as_user(EXPORTER_USER, "busctl", "--system", "call", "org.dirtyrate1", "/org/dirtyrate1",
-                        "org.dirtyrate1.Manager", "TrackProcess", "u", str(os.getpid()))
+            def track_as_exporter():
+                # dbus-send, which prints the error's whole message (busctl shortens an AccessDenied)
+                return as_user(EXPORTER_USER, "dbus-send", "--system", "--print-reply", "--dest=org.dirtyrate1",
+                               "/org/dirtyrate1", "org.dirtyrate1.Manager.TrackProcess", "uint32:%d" % os.getpid())
+            r = track_as_exporter()
+            check(r.returncode != 0 and "rejected send message" in r.stderr.lower() and "org.dirtyrate1.manage"
+                  not in r.stderr, "TrackProcess as %s, with the bus policy: %d %s%s" % (
+                      EXPORTER_USER, r.returncode, r.stdout, r.stderr))
+            log("  TrackProcess as %s: refused by the bus policy (%s)" % (EXPORTER_USER, r.stderr.strip()[:90]))
+            os.unlink(os.path.join(session.bus.policy_dir, os.path.basename(args.bus_policy)))
+            reload_bus_config()
+            r = track_as_exporter()
             check(r.returncode != 0 and "org.dirtyrate1.manage" in r.stderr,
-                  "TrackProcess as %s: %d %s%s" % (EXPORTER_USER, r.returncode, r.stdout, r.stderr))
-            log("  TrackProcess as %s: refused (%s)" % (EXPORTER_USER, r.stderr.strip()))
+                  "TrackProcess as %s, without the bus policy: %d %s%s" % (EXPORTER_USER, r.returncode, r.stdout,
+                                                                           r.stderr))
+            log("  without it, by polkit (%s)" % r.stderr.strip())
         finally:
             for p in workloads:
                 p.kill()
