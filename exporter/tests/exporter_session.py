@@ -10,6 +10,7 @@
   http_get(port, ...)       one request, (status, headers, body)
   named_process(name)       a sleeping child whose comm is exactly these bytes
                             (prctl PR_SET_NAME: any bytes but NUL, 15 at most)
+  run(main)                 the entry point: FAIL: and status 1 for a failed check
 """
 
 import ctypes
@@ -27,7 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "daemon", "tests"))
-from bus_session import Daemon, PrivateBus, SessionError  # noqa: E402
+from bus_session import Daemon, PrivateBus  # noqa: E402
 
 BUS_POLICY = os.path.join(SRC, "units", "org.dirtyrate1.conf")
 SKIP = 77
@@ -35,6 +36,15 @@ SKIP = 77
 
 class TestFailure(Exception):
     pass
+
+
+def run(main):
+    """The tests' entry point: main()'s status, or 1 with the reason when a check failed."""
+    try:
+        sys.exit(main())
+    except TestFailure as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        sys.exit(1)
 
 
 def check(cond, what):

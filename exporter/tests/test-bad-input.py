@@ -22,11 +22,9 @@ import argparse
 import os
 import signal
 import socket
-import sys
 import time
 
-from exporter_session import (Exporter, Session, TestFailure, check, http_get, log, named_process, kill_process,
-                              run_in_thread, wait_for)
+from exporter_session import Exporter, Session, check, http_get, kill_process, log, named_process, run, run_in_thread
 
 TIMEOUT = 2  # --connection-timeout, seconds
 
@@ -284,8 +282,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        sys.exit(1)
+    run(main)

@@ -21,17 +21,15 @@ sampling is frozen (SetSampleInterval 1h) and:
 
 import argparse
 import math
-import os
 import subprocess
-import sys
 import time
 
 import dbus
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter_session import (PROMETHEUS_ACCEPT, Exporter, Session, TestFailure, check, kill_process, log,
-                              named_process, wait_for)
+from exporter_session import (PROMETHEUS_ACCEPT, Exporter, Session, check, kill_process, log, named_process, run,
+                              wait_for)
 
 BUS_NAME = "org.dirtyrate1"
 MANAGER_PATH = "/org/dirtyrate1"
@@ -227,8 +225,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        sys.exit(1)
+    run(main)

@@ -19,13 +19,11 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 
 import dbus
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter_session import (SKIP, Exporter, Session, TestFailure, check, log, wait_for)
+from exporter_session import SKIP, Exporter, Session, TestFailure, check, log, run, wait_for
 
 POLKITD = "/usr/lib/polkit-1/polkitd"
 POLKIT_BUS_POLICY = "/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf"
@@ -159,8 +157,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TestFailure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        sys.exit(1)
+    run(main)
