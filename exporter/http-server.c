@@ -28,6 +28,7 @@ struct http_daemon {
 	struct http_server *server;
 	struct MHD_Daemon *mhd;
 	sd_event_source *io, *timer;
+	bool run_again;		/* a connection closed during the last run */
 };
 
 /*
@@ -165,10 +166,16 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 		if (c->fd >= 0)
 			deadline_start(c);
 		*socket_context = c;
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
-		deadline_remove(c);
-		free(c);
-		*socket_context = NULL;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* At --max-connections MHD takes its listening socket out of its epoll
+		 * set, and puts it back only at the start of its next run: without one
+		 * nothing would wake us, and no connection would be accepted again. */
+		d->run_again = true;
+		if (c) {
+			deadline_remove(c);
+			free(c);
+			*socket_context = NULL;
+		}
 	}
 }
 
@@ -317,9 +324,13 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 static void daemon_run(struct http_daemon *d) {
 	MHD_UNSIGNED_LONG_LONG timeout_msec;
 
+	d->run_again = false;
 	if (MHD_run(d->mhd) != MHD_YES)
 		log_warning("libmicrohttpd could not run its event step.");
-	if (MHD_get_timeout(d->mhd, &timeout_msec) == MHD_YES) {
+	if (d->run_again) {
+		(void) sd_event_source_set_time_relative(d->timer, 0);
+		(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+	} else if (MHD_get_timeout(d->mhd, &timeout_msec) == MHD_YES) {
 		(void) sd_event_source_set_time_relative(d->timer, (uint64_t) timeout_msec * USEC_PER_MSEC);
 		(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 	} else
@@ -358,7 +369,10 @@ static int daemon_start(struct http_server *s, struct http_daemon *d, int fd) {
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, d, /* first, or MHD logs some itself */
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, s->options.max_connections,
-				  MHD_OPTION_CONNECTION_TIMEOUT, s->options.connection_timeout_sec,
+				  /* A second more than the request deadline, so that the deadline (with its 408)
+				   * is what ends a connection that owes a request; this one ends those
+				   * that stall in the middle of a response. */
+				  MHD_OPTION_CONNECTION_TIMEOUT, s->options.connection_timeout_sec + 1,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->options.connection_memory,
 				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,10 +155,14 @@ static void sample_double(struct writer *w, const char *labels, double v) {
 	sample(w, labels, NULL, NULL, buf);
 }
 
+static void format_u64(char *buf, size_t size, uint64_t v) {
+	snprintf(buf, size, "%" PRIu64, v);
+}
+
 static void sample_u64(struct writer *w, const char *labels, uint64_t v) {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	format_u64(buf, sizeof(buf), v);
 	sample(w, labels, NULL, NULL, buf);
 }
 
@@ -227,23 +232,17 @@ static void process_value(const struct process_sample *p, enum process_field fie
 	case FIELD_RATE_STDERR:
 		return format_double(buf, size, p->rate_stderr[window]);
 	case FIELD_DIRTIED_BYTES:
-		snprintf(buf, size, "%" PRIu64, p->dirtied_bytes_total);
-		return;
+		return format_u64(buf, size, p->dirtied_bytes_total);
 	case FIELD_WRITE_FAULTS:
-		snprintf(buf, size, "%" PRIu64, p->write_faults_total);
-		return;
+		return format_u64(buf, size, p->write_faults_total);
 	case FIELD_FOREIGN_CLEARS:
-		snprintf(buf, size, "%" PRIu64, p->foreign_clears);
-		return;
+		return format_u64(buf, size, p->foreign_clears);
 	case FIELD_DISTURBED:
-		snprintf(buf, size, "%d", p->last_sample_disturbed);
-		return;
+		return format_u64(buf, size, p->last_sample_disturbed);
 	case FIELD_RESIDENT_BYTES:
-		snprintf(buf, size, "%" PRIu64, p->resident_bytes);
-		return;
+		return format_u64(buf, size, p->resident_bytes);
 	case FIELD_SCANNED_BYTES:
-		snprintf(buf, size, "%" PRIu64, p->scanned_bytes);
-		return;
+		return format_u64(buf, size, p->scanned_bytes);
 	case FIELD_START_TIME:
 		return format_double(buf, size, (double) p->start_timestamp_usec / USEC_PER_SEC);
 	}
@@ -415,6 +414,8 @@ int render_exposition(const struct render_input *in, enum exposition_format form
 	w.f = open_memstream(&buf, &size);
 	if (!w.f)
 		return -ENOMEM;
+	/* One thread writes it: no lock per fputc() (a large scrape makes millions of calls). */
+	(void) __fsetlocking(w.f, FSETLOCKING_BYCALLER);
 	r = render_daemon(&w, &in->snapshot->daemon);
 	if (r >= 0)
 		r = render_processes(&w, in->snapshot);

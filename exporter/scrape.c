@@ -384,6 +384,10 @@ static int send_call(struct scrape_client *c, enum call i) {
 						   "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
 	if (r >= 0 && i == CALL_MANAGER)
 		r = sd_bus_message_append(m, "s", DIRTYRATE_MANAGER_INTERFACE);
+	/* A scrape must not start the daemon by bus activation: a `systemctl stop
+	 * dirtyrated` would be undone by the next scrape. Stopped is a 503. */
+	if (r >= 0)
+		r = sd_bus_message_set_auto_start(m, false);
 	if (r < 0)
 		return r;
 	return sd_bus_call_async(c->bus, &c->slot[i], m, on_reply, c, c->timeout_usec);

@@ -8,7 +8,8 @@ goes away) use these classes directly.
   PrivateBus(tmp, policies)   dbus-daemon with the system bus's config
                               (tools/bus-config.py) and our policies, on a
                               socket in tmp; start() again listens on the
-                              same address.
+                              same path (stable_address, without the guid
+                              that changes with each start).
   Daemon(path, config, env)   dirtyrated on it, with NOTIFY_SOCKET pointing
                               at a socket of ours: start() returns at its
                               READY=1, stop() requires a clean exit on SIGTERM.
@@ -55,6 +56,8 @@ class PrivateBus:
         if bus.returncode != 0 or len(lines) < 2:
             raise SessionError("dbus-daemon failed to start")
         self.address, self.pid = lines[0], int(lines[1])
+        # The real system bus's address names no guid; this one's changes with every start.
+        self.stable_address = ",".join(p for p in self.address.split(",") if not p.startswith("guid="))
         return self
 
     def stop(self):
