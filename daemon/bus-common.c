@@ -3,6 +3,8 @@
 #include <stdint.h>
 
 #include "bus-common.h"
+#include "utf8.h"
+#include "util.h"
 
 int bus_property_get_u64(sd_bus *bus, const char *path, const char *interface, const char *property,
 			 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -26,7 +28,22 @@ int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, 
 
 int bus_property_get_string_ptr(sd_bus *bus, const char *path, const char *interface, const char *property,
 				sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-	const char *s = *(char *const *) userdata;
+	_cleanup_free_ char *escaped = NULL;
+	const char *s;
+	int r;
 
-	return sd_bus_message_append(reply, "s", s ?: "");
+	r = bus_string_utf8(*(char *const *) userdata ?: "", &s, &escaped);
+	if (r < 0)
+		return r;
+	return sd_bus_message_append(reply, "s", s);
+}
+
+int bus_string_utf8(const char *s, const char **ret, char **ret_free) {
+	*ret_free = NULL;
+	if (utf8_is_valid(s)) {
+		*ret = s;
+		return 0;
+	}
+	*ret = *ret_free = utf8_escape_invalid(s);
+	return *ret ? 0 : -ENOMEM;
 }

@@ -14,6 +14,14 @@ int bus_property_get_double(sd_bus *bus, const char *path, const char *interface
 			    sd_bus_message *reply, void *userdata, sd_bus_error *error);
 int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
 			  sd_bus_message *reply, void *userdata, sd_bus_error *error);
-/* The field is a char *; NULL reads as "". */
+/* The field is a char *; NULL reads as "", invalid UTF-8 as bus_string_utf8() makes it. */
 int bus_property_get_string_ptr(sd_bus *bus, const char *path, const char *interface, const char *property,
 				sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
+/*
+ * s as D-Bus can carry it: itself when it is valid UTF-8, else a copy with
+ * U+FFFD for each invalid byte (*ret_free, to free). A comm or cgroup name
+ * may hold any bytes, and sd-bus refuses to send a message with one that is
+ * not UTF-8: a single such process would fail every GetManagedObjects.
+ */
+int bus_string_utf8(const char *s, const char **ret, char **ret_free);

@@ -170,10 +170,15 @@ static int list_processes_visible(sd_bus_message *msg, struct manager_bus *b, co
 		return r;
 	for (size_t i = 0; i < m->n_processes; i++) {
 		const struct process *p = m->processes[i];
+		_cleanup_free_ char *escaped = NULL;
+		const char *comm;
 
 		if (!read_grant_allows(g, p))
 			continue;
-		r = sd_bus_message_append(reply, "(uosddt)", (uint32_t) p->pid, p->path, p->comm ?: "",
+		r = bus_string_utf8(p->comm ?: "", &comm, &escaped);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_append(reply, "(uosddt)", (uint32_t) p->pid, p->path, comm,
 					  p->stats.dirty_avgs.avg10, p->stats.write_faults_per_sec, p->resident_bytes);
 		if (r < 0)
 			return r;

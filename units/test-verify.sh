@@ -1,17 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
+# test-verify.sh UNIT BINARY [OTHER_UNIT...] [PAGE...]
+#
 # `systemd-analyze verify` exits 0 on warnings (unknown keys, bad values):
 # any output at all is a failure here. verify also insists that ExecStart=
-# exists, so the generated unit is checked with only that line pointed at
-# the binary in the build tree; every other line is the installed one.
-# verify also runs man(1) on each man: page of Documentation=: the built
-# PAGEs given are what it finds (none given: the man pages are not built,
-# and that check is left out).
-#
-#   test-verify.sh UNIT DAEMON [PAGE...]
+# exists, so the first (generated) unit is checked with only that line
+# pointed at BINARY in the build tree; every other line is the installed
+# one. Other units (a .socket and its service) are verified with it, side
+# by side, as they refer to each other. verify also runs man(1) on each
+# man: page of Documentation=: the built PAGEs given (NAME.SECTION) are what
+# it finds; none given (the man pages are not built): that check is left out.
 set -eu
 unit=$1
-daemon=$2
+binary=$2
 shift 2
 
 command -v systemd-analyze >/dev/null || { echo "systemd-analyze not installed; skipping"; exit 77; }
@@ -20,23 +21,31 @@ trap 'rm -rf "$dir"' EXIT
 
 name=$(basename "$unit")
 grep -q '^ExecStart=' "$unit" || { echo "$name has no ExecStart="; exit 1; }
-sed "s|^ExecStart=.*|ExecStart=$(realpath "$daemon")|" "$unit" >"$dir/$name"
-
+sed "s|^ExecStart=[^ ]*|ExecStart=$(realpath "$binary")|" "$unit" >"$dir/$name"
+names=$name
 man=--man=no
-if [ $# -gt 0 ]; then
-	for page in "$@"; do
-		mkdir -p "$dir/man/man${page##*.}"
-		cp "$page" "$dir/man/man${page##*.}/"
-	done
-	export MANPATH="$dir/man"
-	man=--man=yes
-fi
+for other in "$@"; do
+	case $other in
+	*.service | *.socket | *.timer | *.path)
+		cp "$other" "$dir/"
+		names="$names $(basename "$other")"
+		;;
+	*.[1-8])
+		mkdir -p "$dir/man/man${other##*.}"
+		cp "$other" "$dir/man/man${other##*.}/"
+		export MANPATH="$dir/man"
+		man=--man=yes
+		;;
+	*) echo "test-verify.sh: neither a unit nor a man page: $other"; exit 2 ;;
+	esac
+done
 
-out=$(cd "$dir" && systemd-analyze verify "$man" "$dir/$name" 2>&1) || {
+# shellcheck disable=SC2086 # a list of unit names
+out=$(cd "$dir" && systemd-analyze verify "$man" $names 2>&1) || {
 	echo "$out"; echo "systemd-analyze verify failed"; exit 1; }
 if [ -n "$out" ]; then
 	echo "$out"
 	echo "systemd-analyze verify printed warnings: treated as failure"
 	exit 1
 fi
-echo "ok: systemd-analyze verify is silent for $name"
+echo "ok: systemd-analyze verify is silent for $names"

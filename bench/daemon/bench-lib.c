@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,4 +94,24 @@ uint64_t now_nsec(void) {
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * UINT64_C(1000000000) + ts.tv_nsec;
+}
+
+unsigned parse_count_list(const char *option, char *arg, unsigned *counts, unsigned max) {
+	unsigned n = 0;
+
+	for (char *s = strtok(arg, ","); s; s = strtok(NULL, ",")) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno || end == s || *end || v == 0 || v > UINT_MAX || *s == '-')
+			FAIL("%s: '%s' is not a positive whole number", option, s);
+		if (n == max)
+			FAIL("%s: at most %u numbers", option, max);
+		counts[n++] = v;
+	}
+	if (n == 0)
+		FAIL("%s: no numbers", option);
+	return n;
 }

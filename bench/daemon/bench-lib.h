@@ -28,3 +28,10 @@ double percentile(double *v, size_t n, double q);
 const char *loadavg(char *buf, size_t size);
 
 uint64_t now_nsec(void);	/* CLOCK_MONOTONIC */
+
+/*
+ * "1000,10000" into at most max numbers (a benchmark's --processes,
+ * --clients); returns how many. Anything but positive whole numbers fails
+ * with a message naming OPTION.
+ */
+unsigned parse_count_list(const char *option, char *arg, unsigned *counts, unsigned max);

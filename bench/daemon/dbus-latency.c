@@ -178,9 +178,7 @@ int main(int argc, char **argv) {
 			n = strtoul(optarg, NULL, 10);
 			break;
 		case 'c':
-			n_clients = 0;
-			for (char *s = strtok(optarg, ","); s && n_clients < 8; s = strtok(NULL, ","))
-				clients[n_clients++] = strtoul(s, NULL, 10);
+			n_clients = parse_count_list("--clients", optarg, clients, ELEMENTSOF(clients));
 			break;
 		case 's':
 			seconds = strtod(optarg, NULL);

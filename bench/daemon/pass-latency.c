@@ -128,9 +128,7 @@ int main(int argc, char **argv) {
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0)
 		switch (opt) {
 		case 'n':
-			n_counts = 0;
-			for (char *s = strtok(optarg, ","); s && n_counts < 8; s = strtok(NULL, ","))
-				counts[n_counts++] = strtoul(s, NULL, 10);
+			n_counts = parse_count_list("--processes", optarg, counts, ELEMENTSOF(counts));
 			break;
 		case 's':
 			seconds = strtod(optarg, NULL);

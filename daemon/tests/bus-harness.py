@@ -23,21 +23,13 @@ Exit status: the test's (77 = skipped), or 1 if the harness or daemon failed.
 
 import argparse
 import os
-import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-bus_config = __import__("bus-config").bus_config  # tools/bus-config.py, shared with the demo and the VM
+from bus_session import Daemon, PrivateBus, SessionError
 
-READY_TIMEOUT = 30
-STOP_TIMEOUT = 10
 DEFAULT_CONFIG = "[Daemon]\nSampleIntervalSec=100ms\n"
 
 
@@ -68,63 +60,21 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="dirtyrate-bus-")
     os.chmod(tmp, 0o755)  # tests run clients as nobody: the socket must be reachable
-    policy = os.path.join(tmp, "policy.d")
-    os.mkdir(policy)
-    for f in args.policy:
-        shutil.copy(f, policy)
-    conf = os.path.join(tmp, "bus.conf")
-    with open(conf, "w") as f:
-        f.write(bus_config(os.path.join(tmp, "bus"), policy))
     config = os.path.join(tmp, "dirtyrated.conf")
     with open(config, "w") as f:
         f.write(args.config_text.replace("\\n", "\n"))
-    log_path = os.path.join(tmp, "daemon.log")
-    notify_log_path = os.path.join(tmp, "notify.log")
 
-    bus = subprocess.run(["dbus-daemon", "--config-file=" + conf, "--fork", "--print-address=1", "--print-pid=1"],
-                         stdout=subprocess.PIPE, text=True, timeout=30)
-    lines = bus.stdout.split()
-    if bus.returncode != 0 or len(lines) < 2:
-        return fail("dbus-daemon failed to start")
-    address, bus_pid = lines[0], int(lines[1])
-
-    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address)
+    bus = PrivateBus(tmp, args.policy)
     daemon = None
-    rc = 1
+    rc = None  # the test's status, once it ran
     try:
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify_path = os.path.join(tmp, "notify")
-        notify.bind(notify_path)
-        ready = threading.Event()
+        bus.start()
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
+        daemon = Daemon(args.daemon, config, env, wrapper=args.daemon_wrapper, extra_env=args.daemon_env)
+        daemon.start()
 
-        def read_notify():
-            with open(notify_log_path, "a", buffering=1) as log:
-                while True:
-                    try:
-                        msg = notify.recv(4096).decode(errors="replace")
-                    except OSError:
-                        return
-                    for line in msg.splitlines():
-                        log.write(line + "\n")
-                        if line == "READY=1":
-                            ready.set()
-
-        threading.Thread(target=read_notify, daemon=True).start()
-
-        daemon_env = dict(env, NOTIFY_SOCKET=notify_path)
-        daemon_env.update(v.split("=", 1) for v in args.daemon_env)
-        daemon = subprocess.Popen(shlex.split(args.daemon_wrapper) + [args.daemon, "--config=" + config, "--debug"],
-                                  env=daemon_env,
-                                  stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not ready.wait(0.05):
-            if daemon.poll() is not None:
-                return fail("dirtyrated exited with %d before READY=1" % daemon.returncode)
-            if time.monotonic() > deadline:
-                return fail("no READY=1 from dirtyrated within %d s" % READY_TIMEOUT)
-
-        env.update(DIRTYRATED_PID=str(daemon.pid), DIRTYRATED_CONFIG=config, DIRTYRATED_LOG=log_path,
-                   DIRTYRATED_NOTIFY_LOG=notify_log_path)
+        env.update(DIRTYRATED_PID=str(daemon.proc.pid), DIRTYRATED_CONFIG=config, DIRTYRATED_LOG=daemon.log_path,
+                   DIRTYRATED_NOTIFY_LOG=daemon.notify_log_path)
         if args.as_nobody:
             copy = os.path.join(tmp, os.path.basename(test[0]))
             shutil.copy(test[0], copy)
@@ -132,28 +82,21 @@ def main():
             test = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", copy] + test[1:]
         rc = subprocess.run(test, env=env).returncode
 
-        if daemon.poll() is not None:
-            rc = rc or fail("dirtyrated died during the test (status %d)" % daemon.returncode)
+        if daemon.proc.poll() is not None:
+            rc = rc or fail("dirtyrated died during the test (status %d)" % daemon.proc.returncode)
         else:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                status = daemon.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-                status = None
-            if status != 0:
-                rc = rc or fail("dirtyrated did not exit cleanly on SIGTERM (status %s)" % status)
+            daemon.stop()
+    except SessionError as e:
+        rc = fail(str(e)) if rc is None else rc or fail(str(e))
     finally:
-        if daemon and daemon.poll() is None:
+        if daemon:
             daemon.kill()
-            daemon.wait()
-        os.kill(bus_pid, signal.SIGTERM)
+        bus.stop()
         if rc not in (0, 77):
             print("---- dirtyrated log ----", file=sys.stderr)
-            print(open(log_path).read() if os.path.exists(log_path) else "(none)", file=sys.stderr)
+            print(daemon.log() if daemon else "(none)", file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
-    return rc
+    return 1 if rc is None else rc
 
 
 if __name__ == "__main__":

@@ -50,4 +50,17 @@ fi
 # bus policy) refused is checked by test-bus-client's "unprivileged" test.
 grep -q "Access denied" "$TMP/err" || fail "unexpected failure: $(cat "$TMP/err")"
 [ "$(get $M $I TrackedProcesses)" = 1 ] || fail "the denied call changed something"
+
+# A comm that is not UTF-8 (the kernel allows any bytes; this one is cut
+# inside a two-byte sequence, as a 15-byte truncation does) reads as U+FFFD
+# per bad byte, and does not break the replies that carry every process.
+BAD=$(printf 'dr-bad\377name\303')
+spawn_named "$BAD"
+call TrackProcess u "$SPAWNED" >/dev/null
+comm=$("$BUSCTL" --system --json=short get-property org.dirtyrate1 "/org/dirtyrate1/process/$SPAWNED" \
+	org.dirtyrate1.Process Comm | python3 -c 'import json,sys; print(ascii(json.load(sys.stdin)["data"]))')
+[ "$comm" = "'dr-bad\ufffdname\ufffd'" ] || fail "Comm of a non-UTF-8 name: $comm"
+call ListProcesses >/dev/null || fail "ListProcesses with a non-UTF-8 comm"
+"$BUSCTL" --system call org.dirtyrate1 $M org.freedesktop.DBus.ObjectManager GetManagedObjects >/dev/null ||
+	fail "GetManagedObjects with a non-UTF-8 comm"
 echo "ok busctl"

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * scrape-scale: what one scrape of dirtyrate-exporter costs when dirtyrated
+ * tracks many processes. Run inside tools/dirtyrate-session (it needs
+ * DBUS_SYSTEM_BUS_ADDRESS); bench/exporter/run does.
+ *
+ *   scrape-scale --exporter PATH [--processes N,N,...] [--scrapes K] [--port P]
+ *
+ * For each N (default 1000 and 10000), grows the tracked set to N sleeping
+ * children, waits for two whole sample passes (every process has its
+ * rates), starts a fresh exporter on 127.0.0.1:P (default: a free port) with
+ * --max-processes unset, and scrapes /metrics K times (default 20) in each
+ * format, 100 ms apart: with the Accept header Prometheus 2.42 sends (it
+ * prefers OpenMetrics) and with none (text 0.0.4). One scrape is the time
+ * from connect() to the body's last byte (by Content-Length, where
+ * Prometheus stops reading; how long the exporter then took to close the
+ * connection is printed apart). A 200 must list every tracked process,
+ * or the run fails; other answers (a 503 when the daemon does not answer
+ * within the exporter's budget) are counted as failed scrapes, at the time
+ * they took, and a row with any is not met. Prints the median, p90 and max
+ * of the scrape time, the response's size and series, what the exporter
+ * says its D-Bus and rendering took (the median of
+ * dirtyrate_exporter_scrape_duration_seconds), its CPU time per scrape,
+ * its RSS and peak RSS, and the daemon's pass time, next to the targets
+ * (100 ms at 1000 processes, 1 s at 10 000); then the floor under any
+ * scrape, the same GetManagedObjects called by the benchmark itself.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench-lib.h"
+#include "bus-test-lib.h"
+#include "tests.h"
+#include "util.h"
+
+/* What Prometheus 2.42's scraper sends (scrape/scrape.go, acceptHeader). */
+#define PROMETHEUS_ACCEPT \
+	"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," \
+	"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+struct response {
+	int status;
+	char *body;		/* NUL-terminated */
+	size_t body_len;
+	double usec;		/* connect() to the last byte of the body */
+	double close_usec;	/* from there to the server's close */
+};
+
+static void response_done(struct response *r) {
+	free(r->body);
+	*r = (struct response) {};
+}
+
+/* The body's length from the headers (HEADERS_LEN bytes at BUF), or -1. */
+static ssize_t content_length(const char *buf, size_t headers_len) {
+	for (const char *p = buf; p && p < buf + headers_len; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
+		if (strncasecmp(p, "Content-Length:", 15) == 0)
+			return strtoll(p + 15, NULL, 10);
+	return -1;
+}
+
+/*
+ * GET PATH over HTTP/1.0 (so the body is not chunked). The benchmark's
+ * client, not a general one: it needs the status and the body, and when
+ * the body was complete: at Content-Length, as Prometheus's client stops
+ * there, else at the server's close. It reads on to the close, and says
+ * how long that took apart.
+ */
+static int http_get(uint16_t port, const char *path, const char *accept, struct response *ret) {
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	_cleanup_close_ int fd = -EBADF;
+	char req[1024], *buf = NULL, *sep;
+	size_t len = 0, cap = 0, headers_len = 0;
+	ssize_t body_len = -1;
+	uint64_t t0 = now_nsec(), t_body = 0;
+	int n;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+		return -errno;
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%u\r\n%s%s%s\r\n", path, port,
+		     accept ? "Accept: " : "", accept ?: "", accept ? "\r\n" : "");
+	if (write(fd, req, n) != n)
+		return -EIO;
+	for (;;) {
+		ssize_t k;
+
+		if (cap - len < 65536) {
+			cap = cap ? 2 * cap : 1 << 20;
+			buf = realloc(buf, cap + 1);
+			ASSERT_TRUE(buf);
+		}
+		k = read(fd, buf + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		len += k;
+		buf[len] = '\0';
+		/* Offsets, not pointers: buf moves as it grows. */
+		if (!headers_len && (sep = strstr(buf, "\r\n\r\n"))) {
+			headers_len = sep + 4 - buf;
+			body_len = content_length(buf, headers_len);
+		}
+		if (headers_len && body_len >= 0 && !t_body && len >= headers_len + (size_t) body_len)
+			t_body = now_nsec();
+	}
+	if (!t_body)
+		t_body = now_nsec();
+	ret->usec = (t_body - t0) / 1000.0;
+	ret->close_usec = (now_nsec() - t_body) / 1000.0;
+	if (!buf || !headers_len || sscanf(buf, "HTTP/1.%*d %d", &ret->status) != 1) {
+		free(buf);
+		return -EBADMSG;
+	}
+	ret->body_len = len - headers_len;
+	ret->body = memmove(buf, buf + headers_len, ret->body_len + 1);
+	return 0;
+}
+
+/* A port no one listens on now (the machine is shared): the kernel's pick. */
+static uint16_t free_port(void) {
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+	return ntohs(sa.sin_port);
+}
+
+static pid_t exporter_start(const char *exporter, uint16_t port) {
+	char listen[64];
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		prctl_set_pdeathsig();
+		execl(exporter, exporter, "--listen", listen, (char *) NULL);
+		_exit(127);
+	}
+	/* Up when it answers /metrics with a 200 (the daemon is there). */
+	for (int i = 0;; i++) {
+		struct response r = {};
+
+		if (http_get(port, "/metrics", NULL, &r) == 0 && r.status == 200) {
+			response_done(&r);
+			return pid;
+		}
+		response_done(&r);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			FAIL("%s exited before it served /metrics", exporter);
+		if (i > 300)
+			FAIL("%s does not serve /metrics after 30 s", exporter);
+		usleep(100000);
+	}
+}
+
+/* A line's count: what each series costs in the response. */
+static size_t count_lines(const char *body, const char *prefix) {
+	size_t n = 0, plen = strlen(prefix);
+
+	for (const char *p = body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, prefix, plen) == 0)
+			n++;
+	return n;
+}
+
+static double metric_value(const char *body, const char *name) {
+	size_t nlen = strlen(name);
+
+	for (const char *p = body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, name, nlen) == 0 && (p[nlen] == ' ' || p[nlen] == '{')) {
+			const char *v = strchr(p + nlen, ' ');
+			return v ? strtod(v + 1, NULL) : NAN;
+		}
+	return NAN;
+}
+
+static unsigned long status_kib(pid_t pid, const char *field) {
+	char path[64], line[256];
+	size_t flen = strlen(field);
+	unsigned long v = 0;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+	f = fopen(path, "re");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':')
+			v = strtoul(line + flen + 1, NULL, 10);
+	return v;
+}
+
+static void wait_passes(sd_bus *bus, unsigned passes) {
+	for (unsigned i = 0; i < passes; i++) {
+		uint64_t last = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleTimestamp");
+		while (get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleTimestamp") == last)
+			usleep(20000);
+	}
+}
+
+/*
+ * The floor under a scrape: the GetManagedObjects the exporter makes, called
+ * here with the reply read off the bus but not parsed or rendered. Median
+ * in ms; the p90 in *p90_ms.
+ */
+static double managed_objects_ms(sd_bus *bus, unsigned calls, double *p90_ms) {
+	double *ms = calloc(calls, sizeof(double)), p50;
+
+	ASSERT_TRUE(ms);
+	for (unsigned i = 0; i < calls; i++) {
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+		sd_bus_error e = SD_BUS_ERROR_NULL;
+		uint64_t t0 = now_nsec();
+		int r;
+
+		r = sd_bus_call_method(bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+				       "GetManagedObjects", &e, &reply, NULL);
+		if (r < 0)
+			FAIL("GetManagedObjects: %s", e.message ?: strerror(-r));
+		ms[i] = (now_nsec() - t0) / 1e6;
+		usleep(100000);
+	}
+	p50 = percentile(ms, calls, 0.5);
+	*p90_ms = percentile(ms, calls, 0.9);
+	free(ms);
+	return p50;
+}
+
+struct format {
+	const char *name;
+	const char *accept;
+};
+
+/* Prints one row; returns the median time from the last byte to the server's close, in ms. */
+static double scrape_series(uint16_t port, const struct format *fmt, unsigned n, unsigned scrapes, pid_t exporter,
+			    double target_ms) {
+	double *ms = calloc(scrapes, sizeof(double)), *self_ms = calloc(scrapes, sizeof(double));
+	double *close_ms = calloc(scrapes, sizeof(double)), close_p50;
+	size_t size = 0, series = 0;
+	unsigned failed = 0, n_self = 0;
+	uint64_t cpu0 = proc_cpu_usec(exporter);
+	char first_error[256] = "";
+
+	ASSERT_TRUE(ms && self_ms && close_ms);
+	for (unsigned i = 0; i < scrapes; i++) {
+		struct response r = {};
+		size_t listed;
+		double self;
+		int e = http_get(port, "/metrics", fmt->accept, &r);
+
+		if (e < 0)
+			FAIL("scrape %u (%s): %s", i, fmt->name, strerror(-e));
+		ms[i] = r.usec / 1000;
+		close_ms[i] = r.close_usec / 1000;
+		if (r.status != 200) {
+			/* A failed scrape (503: the daemon too slow) is a figure too: it counts at its time. */
+			if (failed++ == 0)
+				snprintf(first_error, sizeof(first_error), "HTTP %d: %.200s", r.status, r.body);
+			response_done(&r);
+			usleep(100000);
+			continue;
+		}
+		/* Every process, whatever its backend, has its four windows here. */
+		listed = count_lines(r.body, "dirtyrate_process_dirty_rate_bytes_per_second{");
+		if (listed != 4 * (size_t) n)
+			FAIL("scrape %u (%s): %zu rate series, expected 4 x %u processes", i, fmt->name, listed, n);
+		size = r.body_len;
+		series = 0;
+		for (const char *p = r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+			if (*p != '#' && *p != '\n')
+				series++;
+		/* The previous scrape's D-Bus and render time, as the exporter measured it. */
+		self = metric_value(r.body, "dirtyrate_exporter_scrape_duration_seconds");
+		if (isfinite(self))
+			self_ms[n_self++] = self * 1000;
+		response_done(&r);
+		usleep(100000);
+	}
+	{
+		double cpu_ms = (proc_cpu_usec(exporter) - cpu0) / 1000.0 / scrapes;
+		double p50 = percentile(ms, scrapes, 0.5), p90 = percentile(ms, scrapes, 0.9), max = percentile(ms, scrapes, 1);
+		bool met = p90 <= target_ms && failed == 0;
+
+		printf("  %-11s %7.1f %7.1f %7.1f %9.1f %9.2f %8zu %9.1f %6.0f %5u  %s\n", fmt->name, p50, p90, max,
+		       percentile(self_ms, n_self, 0.5), size / 1048576.0, series, (double) size / n, cpu_ms, failed,
+		       met ? "met" : "NOT met");
+		if (failed)
+			printf("  (%u of %u scrapes failed; the first: %s)\n", failed, scrapes, first_error);
+	}
+	close_p50 = percentile(close_ms, scrapes, 0.5);
+	free(ms);
+	free(self_ms);
+	free(close_ms);
+	return close_p50;
+}
+
+/* SIGKILL in batches: ten thousand exits at once make a load spike for everyone on the machine. */
+static void kill_children(const pid_t *kids, unsigned n) {
+	for (unsigned i = 0; i < n; i += 200) {
+		unsigned end = i + 200 < n ? i + 200 : n;
+
+		for (unsigned j = i; j < end; j++)
+			kill(kids[j], SIGKILL);
+		for (unsigned j = i; j < end; j++)
+			waitpid(kids[j], NULL, 0);
+	}
+}
+
+static void run(sd_bus *bus, const char *exporter_bin, uint16_t port, unsigned n, unsigned scrapes, pid_t **kids,
+		unsigned *n_kids) {
+	static const struct format formats[] = {
+		{ "openmetrics", PROMETHEUS_ACCEPT },
+		{ "text-0.0.4", NULL },
+	};
+	double target_ms = n <= 1000 ? 100 : 1000, close_ms[ELEMENTSOF(formats)];
+	char path[PROCESS_PATH_MAX];
+	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	pid_t exporter;
+
+	*kids = realloc(*kids, n * sizeof(pid_t));
+	ASSERT_TRUE(*kids);
+	for (; *n_kids < n; (*n_kids)++) {
+		(*kids)[*n_kids] = spawn_sleeper();
+		track(bus, (*kids)[*n_kids], path);
+	}
+	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), n);
+	wait_passes(bus, 2);
+	exporter = exporter_start(exporter_bin, port);
+
+	printf("%u tracked (tracking and two passes took %.1f s; a pass %.0f ms; dirtyrated RSS %.1f MiB), "
+	       "%u scrapes per format, 100 ms apart; target p90 <= %.0f ms\n",
+	       n, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6,
+	       get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec") / 1000.0,
+	       daemon_rss_kib() / 1024.0, scrapes, target_ms);
+	printf("  %-11s %7s %7s %7s %9s %9s %8s %9s %6s %5s\n", "format", "p50 ms", "p90 ms", "max ms", "self ms",
+	       "size MiB", "series", "B/proc", "cpu ms", "fail");
+	for (size_t i = 0; i < ELEMENTSOF(formats); i++)
+		close_ms[i] = scrape_series(port, &formats[i], n, scrapes, exporter, target_ms);
+	{
+		double p90, p50 = managed_objects_ms(bus, scrapes, &p90);
+
+		printf("  %-11s %7.1f %7.1f   (GetManagedObjects called by this benchmark, reply not parsed)\n",
+		       "D-Bus floor", p50, p90);
+	}
+	/* Not in the scrape time: Prometheus stops at Content-Length and keeps the connection. */
+	printf("  after the last byte the exporter closed the connection in %.1f / %.1f ms (median; %s / %s)\n",
+	       close_ms[0], close_ms[1], formats[0].name, formats[1].name);
+	printf("  exporter RSS %.1f MiB after the scrapes, peak %.1f MiB; dirtyrated RSS %.1f MiB\n",
+	       status_kib(exporter, "VmRSS") / 1024.0, status_kib(exporter, "VmHWM") / 1024.0, daemon_rss_kib() / 1024.0);
+	kill_and_reap(exporter);
+}
+
+int main(int argc, char **argv) {
+	static const struct option options[] = {
+		{ "exporter", required_argument, NULL, 'e' },
+		{ "processes", required_argument, NULL, 'n' },
+		{ "scrapes", required_argument, NULL, 's' },
+		{ "port", required_argument, NULL, 'p' },
+		{}
+	};
+	unsigned counts[8] = { 1000, 10000 }, n_counts = 2, scrapes = 20, n_kids = 0;
+	const char *exporter = NULL;
+	uint16_t port = 0;
+	pid_t *kids = NULL;
+	char load[128];
+	sd_bus *bus;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0)
+		switch (opt) {
+		case 'e':
+			exporter = optarg;
+			break;
+		case 'n':
+			n_counts = parse_count_list("--processes", optarg, counts, ELEMENTSOF(counts));
+			break;
+		case 's':
+			parse_count_list("--scrapes", optarg, &scrapes, 1);
+			break;
+		case 'p': {
+			unsigned p;
+
+			parse_count_list("--port", optarg, &p, 1);
+			if (p > UINT16_MAX)
+				FAIL("--port: %u is not a port", p);
+			port = p;
+			break;
+		}
+		default:
+			goto usage;
+		}
+	if (!exporter || scrapes == 0 || n_counts == 0)
+		goto usage;
+	for (unsigned i = 1; i < n_counts; i++)
+		if (counts[i] < counts[i - 1])
+			FAIL("--processes must grow (each row adds to the tracked set)");
+	if (port == 0)
+		port = free_port();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bus = bus_open();
+	printf("dirtyrate-exporter scrapes, backend %s, load average %s\n",
+	       get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend"), loadavg(load, sizeof(load)));
+	for (unsigned i = 0; i < n_counts; i++)
+		run(bus, exporter, port, counts[i], scrapes, &kids, &n_kids);
+	printf("load average at the end: %s\n", loadavg(load, sizeof(load)));
+	kill_children(kids, n_kids);
+	free(kids);
+	sd_bus_flush_close_unref(bus);
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: scrape-scale --exporter PATH [--processes N,N,...] [--scrapes K] [--port P]\n");
+	return 2;
+}
