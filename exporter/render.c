@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "render.h"
+#include "strbuf.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -30,7 +30,7 @@ struct family {
 
 /* Writes one family: its header before its first sample, none if it has no sample. */
 struct writer {
-	FILE *f;
+	struct strbuf *b;
 	enum exposition_format format;
 	const struct family *family;
 	bool header_done;
@@ -52,16 +52,16 @@ static const char *sample_suffix(enum metric_type t) {
 }
 
 /* HELP text: text 0.0.4 escapes backslash and newline, OpenMetrics also the double quote. */
-static void write_help(FILE *f, const char *s, enum exposition_format format) {
+static void write_help(struct strbuf *b, const char *s, enum exposition_format format) {
 	for (; *s; s++) {
 		if (*s == '\\')
-			fputs("\\\\", f);
+			strbuf_puts(b, "\\\\");
 		else if (*s == '\n')
-			fputs("\\n", f);
+			strbuf_puts(b, "\\n");
 		else if (*s == '"' && format == FORMAT_OPENMETRICS)
-			fputs("\\\"", f);
+			strbuf_puts(b, "\\\"");
 		else
-			fputc(*s, f);
+			strbuf_putc(b, *s);
 	}
 }
 
@@ -70,16 +70,16 @@ static void write_header(struct writer *w) {
 	const char *suffix = w->format == FORMAT_OPENMETRICS ? "" : sample_suffix(fam->type);
 
 	if (w->format == FORMAT_OPENMETRICS) {
-		fprintf(w->f, "# TYPE %s %s\n", fam->name, type_name(fam->type, w->format));
+		strbuf_printf(w->b, "# TYPE %s %s\n", fam->name, type_name(fam->type, w->format));
 		if (fam->unit)
-			fprintf(w->f, "# UNIT %s %s\n", fam->name, fam->unit);
-		fprintf(w->f, "# HELP %s ", fam->name);
+			strbuf_printf(w->b, "# UNIT %s %s\n", fam->name, fam->unit);
+		strbuf_printf(w->b, "# HELP %s ", fam->name);
 	} else
-		fprintf(w->f, "# HELP %s%s ", fam->name, suffix);
-	write_help(w->f, fam->help, w->format);
-	fputc('\n', w->f);
+		strbuf_printf(w->b, "# HELP %s%s ", fam->name, suffix);
+	write_help(w->b, fam->help, w->format);
+	strbuf_putc(w->b, '\n');
 	if (w->format == FORMAT_TEXT)
-		fprintf(w->f, "# TYPE %s%s %s\n", fam->name, suffix, type_name(fam->type, w->format));
+		strbuf_printf(w->b, "# TYPE %s%s %s\n", fam->name, suffix, type_name(fam->type, w->format));
 	w->header_done = true;
 }
 
@@ -88,24 +88,24 @@ static void begin(struct writer *w, const struct family *fam) {
 	w->header_done = false;
 }
 
-void render_label_value(FILE *f, const char *s) {
+void render_label_value(struct strbuf *b, const char *s) {
 	while (*s) {
 		size_t n = utf8_valid_length(s);
 
 		if (n == 0) {
-			fputs(UTF8_REPLACEMENT_CHARACTER, f);
+			strbuf_puts(b, UTF8_REPLACEMENT_CHARACTER);
 			s++;
 		} else if (*s == '\\') {
-			fputs("\\\\", f);
+			strbuf_puts(b, "\\\\");
 			s++;
 		} else if (*s == '"') {
-			fputs("\\\"", f);
+			strbuf_puts(b, "\\\"");
 			s++;
 		} else if (*s == '\n') {
-			fputs("\\n", f);
+			strbuf_puts(b, "\\n");
 			s++;
 		} else {
-			fwrite(s, 1, n, f);
+			strbuf_append(b, s, n);
 			s += n;
 		}
 	}
@@ -117,12 +117,12 @@ static void format_double(char *buf, size_t size, double v) {
 		snprintf(buf, size, "NaN");
 	else if (isinf(v))
 		snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
-	else
-		for (int digits = 15; digits <= 17; digits++) {
-			snprintf(buf, size, "%.*g", digits, v);
-			if (strtod(buf, NULL) == v)
-				break;
-		}
+	else {
+		/* 15 digits is what most values need; 17 always reads back exactly. */
+		snprintf(buf, size, "%.15g", v);
+		if (strtod(buf, NULL) != v)
+			snprintf(buf, size, "%.17g", v);
+	}
 }
 
 /* One sample line: labels is a prefix of ready-escaped pairs (or NULL), then
@@ -133,19 +133,25 @@ static void sample(struct writer *w, const char *labels, const char *extra_name,
 
 	if (!w->header_done)
 		write_header(w);
-	fprintf(w->f, "%s%s", w->family->name, sample_suffix(w->family->type));
+	strbuf_puts(w->b, w->family->name);
+	strbuf_puts(w->b, sample_suffix(w->family->type));
 	if (any) {
-		fputc('{', w->f);
+		strbuf_putc(w->b, '{');
 		if (!isempty(labels))
-			fputs(labels, w->f);
+			strbuf_puts(w->b, labels);
 		if (extra_name) {
-			fprintf(w->f, "%s%s=\"", isempty(labels) ? "" : ",", extra_name);
-			render_label_value(w->f, extra_value);
-			fputc('"', w->f);
+			if (!isempty(labels))
+				strbuf_putc(w->b, ',');
+			strbuf_puts(w->b, extra_name);
+			strbuf_puts(w->b, "=\"");
+			render_label_value(w->b, extra_value);
+			strbuf_putc(w->b, '"');
 		}
-		fputc('}', w->f);
+		strbuf_putc(w->b, '}');
 	}
-	fprintf(w->f, " %s\n", value);
+	strbuf_putc(w->b, ' ');
+	strbuf_puts(w->b, value);
+	strbuf_putc(w->b, '\n');
 }
 
 static void sample_double(struct writer *w, const char *labels, double v) {
@@ -164,19 +170,6 @@ static void sample_u64(struct writer *w, const char *labels, uint64_t v) {
 
 	format_u64(buf, sizeof(buf), v);
 	sample(w, labels, NULL, NULL, buf);
-}
-
-/* Closes a memstream: 0, or -ENOMEM (then *buf is freed), since a stream
- * reports a failed allocation only as an error flag or at fclose(). */
-static int memstream_finish(FILE *f, char **buf) {
-	bool failed = ferror(f);
-
-	if (fclose(f) != 0 || failed) {
-		free(*buf);
-		*buf = NULL;
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /* ---- per process ---- */
@@ -258,22 +251,17 @@ static void process_value(const struct process_sample *p, enum process_field fie
  */
 static char *process_labels(const struct process_sample *p) {
 	uint64_t centisec = p->start_boottime_usec / (USEC_PER_SEC / 100);
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f;
+	struct strbuf b = {};
+	size_t len;
 
-	f = open_memstream(&buf, &size);
-	if (!f)
-		return NULL;
-	fprintf(f, "pid=\"%" PRIu32 "\",comm=\"", p->pid);
-	render_label_value(f, p->comm ?: "");
-	fputs("\",unit=\"", f);
-	render_label_value(f, p->unit ?: "");
-	fprintf(f, "\",uid=\"%" PRIu32 "\",backend=\"", p->uid);
-	render_label_value(f, p->backend ?: "");
-	fprintf(f, "\",start=\"%" PRIu64 ".%02" PRIu64 "\"", centisec / 100, centisec % 100);
-	(void) memstream_finish(f, &buf);
-	return buf;
+	strbuf_printf(&b, "pid=\"%" PRIu32 "\",comm=\"", p->pid);
+	render_label_value(&b, p->comm ?: "");
+	strbuf_puts(&b, "\",unit=\"");
+	render_label_value(&b, p->unit ?: "");
+	strbuf_printf(&b, "\",uid=\"%" PRIu32 "\",backend=\"", p->uid);
+	render_label_value(&b, p->backend ?: "");
+	strbuf_printf(&b, "\",start=\"%" PRIu64 ".%02" PRIu64 "\"", centisec / 100, centisec % 100);
+	return strbuf_steal(&b, &len);
 }
 
 static int render_processes(struct writer *w, const struct snapshot *s) {
@@ -348,21 +336,19 @@ static double usec_to_sec(uint64_t usec) {
 }
 
 static int render_daemon(struct writer *w, const struct daemon_sample *d) {
-	char *labels = NULL;
-	size_t size = 0;
-	FILE *f;
+	struct strbuf b = {};
+	char *labels;
+	size_t len;
 
-	f = open_memstream(&labels, &size);
-	if (!f)
-		return -ENOMEM;
-	fputs("version=\"", f);
-	render_label_value(f, d->version ?: "");
-	fputs("\",backend=\"", f);
-	render_label_value(f, d->backend ?: "");
-	fputs("\",features=\"", f);
-	render_label_value(f, d->features ?: "");
-	fputc('"', f);
-	if (memstream_finish(f, &labels) < 0)
+	strbuf_puts(&b, "version=\"");
+	render_label_value(&b, d->version ?: "");
+	strbuf_puts(&b, "\",backend=\"");
+	render_label_value(&b, d->backend ?: "");
+	strbuf_puts(&b, "\",features=\"");
+	render_label_value(&b, d->features ?: "");
+	strbuf_putc(&b, '"');
+	labels = strbuf_steal(&b, &len);
+	if (!labels)
 		return -ENOMEM;
 	begin(w, &daemon_info);
 	sample(w, labels, NULL, NULL, "1");
@@ -406,16 +392,10 @@ static void render_self(struct writer *w, const struct exporter_stats *self) {
 }
 
 int render_exposition(const struct render_input *in, enum exposition_format format, char **ret, size_t *ret_size) {
-	struct writer w = { .format = format };
-	char *buf = NULL;
-	size_t size = 0;
+	struct strbuf b = {};
+	struct writer w = { .b = &b, .format = format };
 	int r;
 
-	w.f = open_memstream(&buf, &size);
-	if (!w.f)
-		return -ENOMEM;
-	/* One thread writes it: no lock per fputc() (a large scrape makes millions of calls). */
-	(void) __fsetlocking(w.f, FSETLOCKING_BYCALLER);
 	r = render_daemon(&w, &in->snapshot->daemon);
 	if (r >= 0)
 		r = render_processes(&w, in->snapshot);
@@ -424,14 +404,11 @@ int render_exposition(const struct render_input *in, enum exposition_format form
 	if (r >= 0)
 		render_self(&w, in->self);
 	if (r >= 0 && format == FORMAT_OPENMETRICS)
-		fputs("# EOF\n", w.f);
-	if (memstream_finish(w.f, &buf) < 0 && r >= 0)
-		r = -ENOMEM;
+		strbuf_puts(&b, "# EOF\n");
 	if (r < 0) {
-		free(buf);
+		strbuf_done(&b);
 		return r;
 	}
-	*ret = buf;
-	*ret_size = size;
-	return 0;
+	*ret = strbuf_steal(&b, ret_size);
+	return *ret ? 0 : -ENOMEM;
 }

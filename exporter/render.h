@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "snapshot.h"
+#include "strbuf.h"
 
 enum exposition_format {
 	FORMAT_TEXT,		/* text/plain; version=0.0.4 */
@@ -42,4 +42,4 @@ int render_exposition(const struct render_input *in, enum exposition_format form
  * UTF-8 sequence written as U+FFFD, since both parsers require UTF-8 (a
  * comm may hold any bytes). Exposed for the tests.
  */
-void render_label_value(FILE *f, const char *s);
+void render_label_value(struct strbuf *b, const char *s);
