@@ -183,10 +183,11 @@ def check_bad_input():
         (["show", "-5"], "invalid option -- '5'"),
         (["show", "4194305000"], "Not a process ID: 4194305000"),
         (["show", "1"], "Failed to get process 1:"),
-        (["watch", "--json"], "--json is for status, list and show, not watch"),
+        (["top", "--json"], "--json is for status, list and show, not top"),
         (["track", "--json=short", "1"], "--json is for status, list and show, not track"),
         (["--order=speed", "list"], "Unknown column for --order=: speed"),
-        (["--iterations=-1", "watch"], "Invalid --iterations="),
+        (["--delay=soon", "top"], "Invalid --delay="),
+        (["--iterations=-1", "top"], "Invalid --iterations="),
         (["--interval=0", "watch"], "Invalid --interval="),
     ]
     for args, message in cases:

@@ -11,9 +11,11 @@
 extern const char *arg_address;
 extern JsonMode arg_json;
 extern bool arg_legend;
-extern unsigned arg_iterations;		/* watch: 0 = until interrupted */
+extern unsigned arg_iterations;		/* watch, top: 0 = until interrupted */
 extern uint64_t arg_interval_usec;	/* watch */
-extern Column arg_order;		/* list, watch */
+extern uint64_t arg_delay_usec;		/* top */
+extern bool arg_batch;			/* top */
+extern Column arg_order;		/* top */
 
 /* A PID on the command line: 1 … INT_MAX, digits only. */
 int parse_pid_arg(const char *s, uint32_t *ret);

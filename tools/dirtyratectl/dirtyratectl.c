@@ -2,7 +2,7 @@
 /*
  * dirtyratectl: a client of org.dirtyrate1 for people at a terminal and for
  * scripts. Everything it does is also possible with busctl; this reads
- * better (tables) or parses better (`--json`). This file: the
+ * better (tables, `top`) or parses better (`--json`). This file: the
  * command line; each command is a file of its own (verbs.h).
  */
 #include <getopt.h>
@@ -23,6 +23,8 @@ JsonMode arg_json = JSON_OFF;
 bool arg_legend = true;
 unsigned arg_iterations;
 uint64_t arg_interval_usec = USEC_PER_SEC;
+uint64_t arg_delay_usec = USEC_PER_SEC;
+bool arg_batch;
 Column arg_order = _COLUMN_INVALID;
 
 typedef struct Verb {
@@ -35,6 +37,7 @@ typedef struct Verb {
 static const Verb verbs[] = {
 	{ "status",  0, true,  verb_status },
 	{ "list",    0, true,  verb_list },
+	{ "top",     0, false, verb_top },
 	{ "watch",   0, false, verb_watch },
 	{ "show",    1, true,  verb_show },
 	{ "track",   1, false, verb_track },
@@ -56,6 +59,7 @@ static void help(void) {
 	       "Commands:\n"
 	       "  status               Version, backend, features, interval\n"
 	       "  list                 Tracked processes and their rates\n"
+	       "  top                  Live view of the tracked processes, by dirty rate\n"
 	       "  watch                The list again every --interval\n"
 	       "  show PID             Every property of a tracked process, NAME=VALUE\n"
 	       "  track PID            Start tracking a process (root or polkit)\n"
@@ -69,11 +73,15 @@ static void help(void) {
 	       "                       pretty on a terminal, short otherwise\n"
 	       "  -j                   Same as --json without MODE\n"
 	       "     --no-legend       Leave out headings and summaries\n"
-	       "     --order=COLUMN    list, watch: sort by pid, comm, rate, avg10,\n"
+	       "     --order=COLUMN    list, watch, top: sort by pid, comm, rate, avg10,\n"
 	       "                       avg60, avg300, faults, resident, backend or unit\n"
-	       "  -n --iterations=N    watch: stop after N updates (or --count=N)\n"
+	       "  -b --batch           top: plain repeated output, not the full-screen\n"
+	       "                       view (the default when not on a terminal)\n"
+	       "  -d --delay=SEC       top: at most one update every SEC (default 1)\n"
+	       "  -n --iterations=N    top, watch: stop after N updates (or --count=N)\n"
 	       "  -i --interval=SEC    watch: time between updates (default 1)\n\n"
-	       "SEC: seconds, with a fraction (0.5) or a unit (500ms, 2s, 1min).\n",
+	       "SEC: seconds, with a fraction (0.5) or a unit (500ms, 2s, 1min).\n"
+	       "In top, h shows the keys.\n",
 	       program_invocation_short_name);
 }
 
@@ -101,6 +109,8 @@ static int parse_argv(int argc, char **argv) {
 		{ "json",       optional_argument, NULL, ARG_JSON },
 		{ "no-legend",  no_argument,       NULL, ARG_NO_LEGEND },
 		{ "order",      required_argument, NULL, ARG_ORDER },
+		{ "batch",      no_argument,       NULL, 'b' },
+		{ "delay",      required_argument, NULL, 'd' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "count",      required_argument, NULL, 'n' },
 		{ "interval",   required_argument, NULL, 'i' },
@@ -108,7 +118,7 @@ static int parse_argv(int argc, char **argv) {
 	};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "hjn:i:", options, NULL)) >= 0)
+	while ((c = getopt_long(argc, argv, "hjbd:n:i:", options, NULL)) >= 0)
 		switch (c) {
 		case 'h':
 			help();
@@ -133,6 +143,13 @@ static int parse_argv(int argc, char **argv) {
 			if (arg_order == _COLUMN_INVALID)
 				return log_error_errno(EINVAL, "Unknown column for --order=: %s (one of pid, comm, rate, "
 						       "avg10, avg60, avg300, faults, resident, backend, unit)", optarg);
+			break;
+		case 'b':
+			arg_batch = true;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &arg_delay_usec) < 0 || arg_delay_usec > 3600 * USEC_PER_SEC)
+				return log_error_errno(EINVAL, "Invalid --delay= (0 … 1h): %s", optarg);
 			break;
 		case 'n':
 			if (safe_atou32(optarg, &arg_iterations) < 0)
@@ -166,7 +183,7 @@ int main(int argc, char **argv) {
 		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
 	if (optind >= argc) {
-		log_error("A command is needed: status, list, watch, show, track or untrack (see --help).");
+		log_error("A command is needed: status, list, top, watch, show, track or untrack (see --help).");
 		return EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)

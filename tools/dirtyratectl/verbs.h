@@ -9,3 +9,4 @@ int verb_list(sd_bus *bus, int argc, char **argv);
 int verb_watch(sd_bus *bus, int argc, char **argv);
 int verb_show(sd_bus *bus, int argc, char **argv);
 int verb_track(sd_bus *bus, int argc, char **argv);	/* track and untrack */
+int verb_top(sd_bus *bus, int argc, char **argv);
