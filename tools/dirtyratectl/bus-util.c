@@ -6,29 +6,6 @@
 #include "bus-util.h"
 #include "util.h"
 
-int ctl_bus_open(const char *address, sd_bus **ret) {
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	int r;
-
-	if (!address) {
-		r = sd_bus_open_system(ret);
-		if (r < 0)
-			return log_error_errno(r, "Failed to connect to the system bus: %m");
-		return 0;
-	}
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, true);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r < 0)
-		return log_error_errno(r, "Failed to connect to the bus at %s: %m", address);
-	*ret = TAKE_PTR(bus);
-	return 0;
-}
-
 bool bus_error_is_no_daemon(const sd_bus_error *error) {
 	return sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
 }

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The connection to the daemon, and what its errors mean to a person. */
+/* What the daemon's errors mean to a person. */
 #pragma once
 
 #include <systemd/sd-bus.h>
-
-/* The system bus, or --address's. */
-int ctl_bus_open(const char *address, sd_bus **ret);
 
 /* Says what failed ("Failed to <what>: <why>"), in words for the errors a
  * person meets: the daemon not running, access denied. Returns r. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "args.h"
+#include "bus-connect.h"
 #include "bus-util.h"
 #include "format.h"
 #include "parse-util.h"
@@ -205,7 +206,7 @@ int main(int argc, char **argv) {
 		return EXIT_FAILURE;
 	}
 
-	if (ctl_bus_open(arg_address, &bus) < 0)
+	if (bus_connect(arg_address, &bus) < 0)
 		return EXIT_FAILURE;
 	r = verb->run(bus, argc - optind, argv + optind);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
