@@ -99,41 +99,51 @@ static void top_refresh_done(Top *t) {
 	}
 }
 
-static int on_manager_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-	Top *t = userdata;
-	int r;
+static int read_manager(Top *t, sd_bus_message *m) {
+	int r = manager_info_read(&t->manager, m);
 
-	t->manager_call = sd_bus_slot_unref(t->manager_call);
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		top_fail_call(t, sd_bus_message_get_error(m), "read the daemon's properties");
-		return 0;
-	}
-	r = manager_info_read(&t->manager, m);
-	if (r < 0) {
-		top_fail(t, r, "Failed to parse the daemon's properties: %s", strerror(-r));
-		return 0;
-	}
+	if (r < 0)
+		return r;
 	t->process_signals = streq_ptr(t->manager.read_access, "all");
 	top_update_cpu(t);
+	return 0;
+}
+
+static int read_objects(Top *t, sd_bus_message *m) {
+	return process_table_load(&t->processes, m);
+}
+
+/* One of an update's replies: read it, or end top saying why not. */
+static void top_reply(Top *t, sd_bus_message *m, sd_bus_slot **slot, const char *what,
+		      int (*read)(Top *t, sd_bus_message *m)) {
+	char action[64];
+	int r;
+
+	*slot = sd_bus_slot_unref(*slot);
+	if (sd_bus_message_is_method_error(m, NULL)) {
+		snprintf(action, sizeof(action), "read %s", what);
+		top_fail_call(t, sd_bus_message_get_error(m), action);
+		return;
+	}
+	r = read(t, m);
+	if (r < 0) {
+		top_fail(t, r, "Failed to parse %s: %s", what, strerror(-r));
+		return;
+	}
 	top_refresh_done(t);
+}
+
+static int on_manager_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	Top *t = userdata;
+
+	top_reply(t, m, &t->manager_call, "the daemon's properties", read_manager);
 	return 0;
 }
 
 static int on_objects_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
 	Top *t = userdata;
-	int r;
 
-	t->objects_call = sd_bus_slot_unref(t->objects_call);
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		top_fail_call(t, sd_bus_message_get_error(m), "list the tracked processes");
-		return 0;
-	}
-	r = process_table_load(&t->processes, m);
-	if (r < 0) {
-		top_fail(t, r, "Failed to parse the tracked processes: %s", strerror(-r));
-		return 0;
-	}
-	top_refresh_done(t);
+	top_reply(t, m, &t->objects_call, "the tracked processes", read_objects);
 	return 0;
 }
 
@@ -325,17 +335,15 @@ static int top_load(Top *t) {
 			       "GetAll", &error, &manager, "s", DIRTYRATE_MANAGER_INTERFACE);
 	if (r < 0)
 		return log_bus_error(r, &error, "read the daemon's properties");
-	r = manager_info_read(&t->manager, manager);
+	r = read_manager(t, manager);
 	if (r < 0)
 		return log_error_errno(r, "Failed to parse the daemon's properties: %m");
-	t->process_signals = streq_ptr(t->manager.read_access, "all");
-	top_update_cpu(t);
 
 	r = sd_bus_call_method(t->bus, DIRTYRATE_BUS_NAME, DIRTYRATE_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
 			       "GetManagedObjects", &error, &objects, NULL);
 	if (r < 0)
 		return log_bus_error(r, &error, "list the tracked processes");
-	r = process_table_load(&t->processes, objects);
+	r = read_objects(t, objects);
 	if (r < 0)
 		return log_error_errno(r, "Failed to parse the tracked processes: %m");
 	t->last_resync_usec = now_usec(CLOCK_MONOTONIC);
