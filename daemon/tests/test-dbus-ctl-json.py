@@ -129,6 +129,59 @@ def check_properties(pids):
     print("list --json: %d objects in PID order, as D-Bus has them" % len(listed))
 
 
+def on_terminal(args, **env):
+    """dirtyratectl's status and output with stdout on a terminal (a pty)."""
+    master, slave = pty.openpty()
+    environ = dict(os.environ, TERM="xterm", COLUMNS="80", PAGER="cat")
+    environ.pop("NO_COLOR", None)
+    environ.update(env)
+    p = subprocess.Popen([CTL] + args, stdout=slave, stderr=subprocess.PIPE, env=environ)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return p.wait(timeout=30), out.decode().replace("\r\n", "\n")
+
+
+def check_terminal():
+    """Pager and colour on a terminal only, as systemd's tools."""
+    paged = "echo PAGED; cat"
+    status, text = on_terminal(["list"], PAGER=paged)
+    if status != 0 or not text.startswith("PAGED\n"):
+        fail("list on a terminal did not go through $PAGER: %r" % text[:200])
+    status, text = on_terminal(["list"], PAGER=paged, SYSTEMD_PAGER="echo SYSTEMD_PAGER; cat")
+    if not text.startswith("SYSTEMD_PAGER\n"):
+        fail("$SYSTEMD_PAGER does not come before $PAGER: %r" % text[:200])
+    for args, env in ((["--no-pager", "list"], {"PAGER": paged}), (["list"], {"PAGER": "cat"}),
+                      (["top", "-n", "1", "-b"], {"PAGER": paged})):
+        status, text = on_terminal(args, **env)
+        if status != 0 or "PAGED" in text:
+            fail("%s with %s went through a pager: %r" % (args, env, text[:200]))
+    p = subprocess.run([CTL, "list"], capture_output=True, text=True, env=dict(os.environ, PAGER=paged))
+    if "PAGED" in p.stdout:
+        fail("list on a pipe went through the pager")
+    # The table through the pager is laid out for the terminal: 80 columns,
+    # headings underlined; no escape sequence with NO_COLOR= or on a pipe.
+    status, text = on_terminal(["list"], PAGER=paged)
+    lines = text.split("\n")
+    if not lines[1].startswith("\x1b[4m") or "BACKEND" in lines[1] or max(len(x) for x in lines[2:]) > 80:
+        fail("list through the pager is not laid out for an 80-column terminal: %r" % text[:400])
+    status, text = on_terminal(["list"], NO_COLOR="1")
+    if "\x1b" in text:
+        fail("escape sequences with NO_COLOR=: %r" % text[:200])
+    if "\x1b" in ctl("list").stdout:
+        fail("escape sequences on a pipe")
+    print("terminal: $SYSTEMD_PAGER or $PAGER for list, none with --no-pager, cat, a pipe or top -b; "
+          "80 columns and underlined headings; no colour with NO_COLOR= or on a pipe")
+
+
 def check_modes(pid):
     short = ctl("status", "--json=short").stdout
     pretty = ctl("status", "--json=pretty").stdout
@@ -144,22 +197,9 @@ def check_modes(pid):
         if json.loads(text)["Version"] != get_all(*MANAGER)["Version"][1]:
             fail("the modes disagree on Version")
     # On a terminal, bare --json is pretty.
-    master, slave = pty.openpty()
-    p = subprocess.Popen([CTL, "--json", "show", str(pid)], stdout=slave, stderr=subprocess.PIPE)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    if p.wait(timeout=30) != 0:
-        fail("--json on a terminal: status %d" % p.returncode)
-    text = out.decode().replace("\r\n", "\n")
+    status, text = on_terminal(["--json", "show", str(pid)])
+    if status != 0:
+        fail("--json on a terminal: status %d" % status)
     if text.count("\n") < 5 or json.loads(text)["PID"] != pid:
         fail("bare --json on a terminal is not pretty JSON: %r" % text[:200])
     # --json=off is the human output.
@@ -222,6 +262,7 @@ def main():
                         "SetSampleInterval", "tb", "3600000000", "false"], check=True, timeout=30)
         check_properties(pids)
         check_modes(workload.pid)
+        check_terminal()
         check_bad_input()
     finally:
         workload.kill()

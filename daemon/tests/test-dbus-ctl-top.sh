@@ -173,7 +173,7 @@ cat "$TMP/batch-rows"
 [ "$(grep "^ *[0-9]" "$TMP/batch-rows" | head -n 2 | awk '{print $1}' | tr '\n' ' ')" = "$first $second " ] ||
 	fail "--order=pid: not in PID order"
 # -b on a terminal too.
-SESSION=batch
+SESSION="batch"
 T new-session -d -s batch -x 80 -y 24 "$CTL top -b -n 1; echo EXIT=\$?; sleep 1000"
 until_pane batch-on-terminal "EXIT=0"
 grep -q "^dirtyrated $version " "$TMP/batch-on-terminal" || fail "-b on a terminal"

@@ -11,6 +11,7 @@
 extern const char *arg_address;
 extern JsonMode arg_json;
 extern bool arg_legend;
+extern bool arg_pager;
 extern unsigned arg_iterations;		/* watch, top: 0 = until interrupted */
 extern uint64_t arg_interval_usec;	/* watch */
 extern uint64_t arg_delay_usec;		/* top */

@@ -15,13 +15,16 @@
 #include "bus-connect.h"
 #include "bus-util.h"
 #include "format.h"
+#include "pager.h"
 #include "parse-util.h"
+#include "table-print.h"
 #include "util.h"
 #include "verbs.h"
 
 const char *arg_address;
 JsonMode arg_json = JSON_OFF;
 bool arg_legend = true;
+bool arg_pager = true;
 unsigned arg_iterations;
 uint64_t arg_interval_usec = USEC_PER_SEC;
 uint64_t arg_delay_usec = USEC_PER_SEC;
@@ -32,17 +35,18 @@ typedef struct Verb {
 	const char *name;
 	int n_args;		/* after the name */
 	bool json;		/* takes --json */
+	bool pager;		/* its output may be long and is written once */
 	int (*run)(sd_bus *bus, int argc, char **argv);
 } Verb;
 
 static const Verb verbs[] = {
-	{ "status",  0, true,  verb_status },
-	{ "list",    0, true,  verb_list },
-	{ "top",     0, false, verb_top },
-	{ "watch",   0, false, verb_watch },
-	{ "show",    1, true,  verb_show },
-	{ "track",   1, false, verb_track },
-	{ "untrack", 1, false, verb_track },
+	{ "status",  0, true,  true,  verb_status },
+	{ "list",    0, true,  true,  verb_list },
+	{ "top",     0, false, false, verb_top },
+	{ "watch",   0, false, false, verb_watch },
+	{ "show",    1, true,  true,  verb_show },
+	{ "track",   1, false, false, verb_track },
+	{ "untrack", 1, false, false, verb_track },
 };
 
 int parse_pid_arg(const char *s, uint32_t *ret) {
@@ -74,6 +78,7 @@ static void help(void) {
 	       "                       pretty on a terminal, short otherwise\n"
 	       "  -j                   Same as --json without MODE\n"
 	       "     --no-legend       Leave out headings and summaries\n"
+	       "     --no-pager        Do not pipe status, list and show into a pager\n"
 	       "     --order=COLUMN    list, watch, top: sort by pid, comm, rate, avg10,\n"
 	       "                       avg60, avg300, faults, resident, backend or unit\n"
 	       "  -b --batch           top: plain repeated output, not the full-screen\n"
@@ -102,13 +107,14 @@ static int parse_seconds(const char *s, uint64_t *ret) {
 }
 
 static int parse_argv(int argc, char **argv) {
-	enum { ARG_VERSION = 0x100, ARG_ADDRESS, ARG_JSON, ARG_NO_LEGEND, ARG_ORDER };
+	enum { ARG_VERSION = 0x100, ARG_ADDRESS, ARG_JSON, ARG_NO_LEGEND, ARG_NO_PAGER, ARG_ORDER };
 	static const struct option options[] = {
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, ARG_VERSION },
 		{ "address",    required_argument, NULL, ARG_ADDRESS },
 		{ "json",       optional_argument, NULL, ARG_JSON },
 		{ "no-legend",  no_argument,       NULL, ARG_NO_LEGEND },
+		{ "no-pager",   no_argument,       NULL, ARG_NO_PAGER },
 		{ "order",      required_argument, NULL, ARG_ORDER },
 		{ "batch",      no_argument,       NULL, 'b' },
 		{ "delay",      required_argument, NULL, 'd' },
@@ -138,6 +144,9 @@ static int parse_argv(int argc, char **argv) {
 			break;
 		case ARG_NO_LEGEND:
 			arg_legend = false;
+			break;
+		case ARG_NO_PAGER:
+			arg_pager = false;
 			break;
 		case ARG_ORDER:
 			arg_order = column_from_name(optarg);
@@ -208,6 +217,11 @@ int main(int argc, char **argv) {
 
 	if (bus_connect(arg_address, &bus) < 0)
 		return EXIT_FAILURE;
+	/* The terminal's width and colours are known before a pager hides it. */
+	terminal_init();
+	if (verb->pager && arg_pager && pager_open() < 0)
+		return EXIT_FAILURE;
 	r = verb->run(bus, argc - optind, argv + optind);
+	pager_close();
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -10,10 +10,33 @@
 #define ANSI_UNDERLINE "\x1b[4m"
 #define ANSI_NORMAL "\x1b[0m"
 
+static int stdout_tty = -1;
+static size_t stdout_width;
+
+void terminal_init(void) {
+	struct winsize ws;
+	const char *e;
+
+	stdout_tty = isatty(STDOUT_FILENO);
+	stdout_width = 0;
+	if (!stdout_tty)
+		return;
+	/* COLUMNS= overrides, as for systemd's tools. */
+	e = getenv("COLUMNS");
+	if (e && atoi(e) > 0)
+		stdout_width = (size_t) atoi(e);
+	else if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
+		stdout_width = ws.ws_col;
+	else
+		stdout_width = 80;
+}
+
 bool colors_enabled(void) {
 	const char *e;
 
-	if (!isatty(STDOUT_FILENO))
+	if (stdout_tty < 0)
+		terminal_init();
+	if (!stdout_tty)
 		return false;
 	e = getenv("SYSTEMD_COLORS");
 	if (e)
@@ -25,18 +48,9 @@ bool colors_enabled(void) {
 }
 
 size_t terminal_width(void) {
-	struct winsize ws;
-	const char *e;
-
-	if (!isatty(STDOUT_FILENO))
-		return 0;
-	/* COLUMNS= overrides, as for systemd's tools. */
-	e = getenv("COLUMNS");
-	if (e && atoi(e) > 0)
-		return (size_t) atoi(e);
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
-		return 80;
-	return ws.ws_col;
+	if (stdout_tty < 0)
+		terminal_init();
+	return stdout_width;
 }
 
 void table_style_init(TableStyle *s) {

@@ -44,6 +44,9 @@ void table_format_line(char *buf, size_t size, const ProcessInfo *p, const size_
 /* Where column c begins in such a line, in terminal columns. */
 size_t table_column_offset(const size_t widths[_COLUMN_MAX], Column c);
 
+/* Notes whether stdout is a terminal, and its width, before a pager takes
+ * it: what goes through the pager is laid out for that terminal. */
+void terminal_init(void);
 /* Whether stdout is a terminal that may get colour, as systemd decides. */
 bool colors_enabled(void);
 /* Terminal columns of stdout; 0 when it is not a terminal. */
