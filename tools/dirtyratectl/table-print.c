@@ -131,6 +131,12 @@ void table_print(FILE *f, ProcessInfo *const *rows, size_t n, const TableStyle *
 	if (s->history)
 		memcpy(natural, s->history->widths, sizeof(natural));
 	table_natural_widths(rows, n, s->wanted, natural);
+	/* Rates move; a digit more (9.9M, then 10.1M) would widen the column
+	 * and repeat the headings: leave room for it from the start. */
+	if (s->history && !s->history->printed)
+		for (Column c = COLUMN_RATE; c <= COLUMN_AVG300; c++)
+			if (natural[c] > 0)
+				natural[c]++;
 	if (s->width > prefix_width)
 		columns_layout(natural, s->sort, s->width - prefix_width, widths);
 	else
