@@ -6,19 +6,21 @@
  * How the copy stays current, and why: the daemon already broadcasts one
  * PropertiesChanged per tracked process per pass, with the new values, and
  * one on the Manager (LastSampleTimestamp) when the pass is over
- * (daemon/README.md). Listening to those costs the daemon nothing more and
- * costs us a bsearch and a parse per process per pass: a few milliseconds
- * for thousands of processes. Polling every SampleIntervalUSec instead would
- * make the daemon serialise every object again for each viewer (about 1 KiB
- * each: a megabyte per pass at a thousand processes), and would miss or
- * double passes as the two clocks drift. So: signals, and the end of a pass
- * (the Manager's signal; D-Bus keeps a sender's messages in order, so every
- * process's signal of that pass is in by then) makes an update due. An
- * update shows at most once per --delay, which bounds what a slow terminal
- * over SSH gets whatever the interval; it reads the Manager's unsignalled
- * properties (the pass's duration, the daemon's CPU time) with one GetAll.
- * Comm, Unit and UID change without a signal, so every RESYNC_USEC an
- * update rereads all objects with GetManagedObjects.
+ * (daemon/README.md). Following those costs the daemon nothing more, however
+ * many viewers there are; it costs us a bsearch and a parse per process per
+ * pass. Reading all objects instead (GetManagedObjects, each update or each
+ * SampleIntervalUSec) would be a little cheaper for us but would make the
+ * daemon serialise every object again for every viewer at every update:
+ * with a thousand processes, about as much of its CPU per call as its whole
+ * budget allows per second (bench/dirtyratectl/run, bench/RESULTS.md). The
+ * daemon is the shared, always-running part; a viewer is not. So: signals,
+ * and the end of a pass (the Manager's signal; D-Bus keeps a sender's
+ * messages in order, so every process's signal of that pass is in by then)
+ * makes an update due. An update shows at most once per --delay, which
+ * bounds what a slow terminal over SSH gets whatever the interval; it reads
+ * the Manager's unsignalled properties (the pass's duration, the daemon's
+ * CPU time) with one GetAll. Comm, Unit and UID change without a signal, so
+ * every RESYNC_USEC an update rereads all objects with GetManagedObjects.
  * With ReadAccess=owner the daemon sends no per-process signal at all, and
  * every update reads all objects the caller may see: the poll that mode
  * asks for, paced by the daemon's passes and by --delay.
