@@ -10,7 +10,6 @@
 #include "args.h"
 #include "bus-util.h"
 #include "json-output.h"
-#include "object-path.h"
 #include "process-table.h"
 #include "table-print.h"
 #include "util.h"
@@ -36,42 +35,25 @@ static int compare_pid_member(const void *x, const void *y) {
 	return ia < ib ? -1 : ia > ib;
 }
 
+static int add_json(pid_t pid, sd_bus_message *props, void *userdata) {
+	_cleanup_json_ json_object *v = NULL;
+	int r;
+
+	r = json_from_bus_value(props, &v);
+	if (r < 0)
+		return r;
+	return json_object_array_add(userdata, TAKE_PTR(v)) < 0 ? -ENOMEM : 0;
+}
+
 /* An array of the Process objects' properties, by PID: each element is
  * what `show --json` prints for that process. */
 static int list_json(sd_bus_message *reply) {
 	_cleanup_json_ json_object *list = json_object_new_array();
-	const char *path, *interface;
 	int r;
 
 	if (!list)
 		return log_oom();
-	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-		pid_t pid;
-
-		r = sd_bus_message_read_basic(reply, 'o', &path);
-		if (r >= 0)
-			r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
-		while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
-			r = sd_bus_message_read_basic(reply, 's', &interface);
-			if (r < 0)
-				break;
-			if (streq(interface, DIRTYRATE_PROCESS_INTERFACE) && process_path_to_pid(path, &pid) >= 0) {
-				_cleanup_json_ json_object *v = NULL;
-
-				r = json_from_bus_value(reply, &v);
-				if (r >= 0 && json_object_array_add(list, TAKE_PTR(v)) < 0)
-					r = -ENOMEM;
-			} else
-				r = sd_bus_message_skip(reply, "a{sv}");
-			if (r >= 0)
-				r = sd_bus_message_exit_container(reply);
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-	}
+	r = managed_objects_foreach_process(reply, add_json, list);
 	if (r < 0)
 		return log_error_errno(r, "Failed to parse the list of tracked processes: %m");
 	json_object_array_sort(list, compare_pid_member);

@@ -92,22 +92,11 @@ int process_table_copy(const ProcessTable *src, ProcessTable *dst) {
 	return 0;
 }
 
-int process_table_read_object(ProcessTable *t, const char *path, sd_bus_message *props) {
-	ProcessInfo *p;
-	pid_t pid;
-	int r;
-
-	if (process_path_to_pid(path, &pid) < 0)
-		return sd_bus_message_skip(props, "a{sv}");
-	r = process_table_ensure(t, pid, &p);
-	if (r < 0)
-		return r;
-	p->generation = t->generation;
-	return prop_map_read_dict(props, process_info_map, process_info_map_size, p);
-}
-
-int process_table_read_interfaces(ProcessTable *t, sd_bus_message *m) {
+/* Calls object() for the Process interface's a{sv} of the "oa{sa{sv}}" at
+ * m (InterfacesAdded's body, a GetManagedObjects entry), if it has one. */
+static int read_interfaces(sd_bus_message *m, ProcessObjectFunc object, void *userdata) {
 	const char *path, *interface;
+	pid_t pid;
 	int r;
 
 	r = sd_bus_message_read_basic(m, 'o', &path);
@@ -120,8 +109,8 @@ int process_table_read_interfaces(ProcessTable *t, sd_bus_message *m) {
 		r = sd_bus_message_read_basic(m, 's', &interface);
 		if (r < 0)
 			return r;
-		if (streq(interface, DIRTYRATE_PROCESS_INTERFACE))
-			r = process_table_read_object(t, path, m);
+		if (streq(interface, DIRTYRATE_PROCESS_INTERFACE) && process_path_to_pid(path, &pid) >= 0)
+			r = object(pid, m, userdata);
 		else
 			r = sd_bus_message_skip(m, "a{sv}");
 		if (r < 0)
@@ -135,17 +124,14 @@ int process_table_read_interfaces(ProcessTable *t, sd_bus_message *m) {
 	return sd_bus_message_exit_container(m);
 }
 
-int process_table_load(ProcessTable *t, sd_bus_message *reply) {
-	size_t kept = 0;
+int managed_objects_foreach_process(sd_bus_message *reply, ProcessObjectFunc object, void *userdata) {
 	int r;
 
-	/* Mark and sweep: what this reply names carries the new generation. */
-	t->generation++;
 	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
 	if (r < 0)
 		return r;
 	while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-		r = process_table_read_interfaces(t, reply);
+		r = read_interfaces(reply, object, userdata);
 		if (r < 0)
 			return r;
 		r = sd_bus_message_exit_container(reply);
@@ -154,7 +140,32 @@ int process_table_load(ProcessTable *t, sd_bus_message *reply) {
 	}
 	if (r < 0)
 		return r;
-	r = sd_bus_message_exit_container(reply);
+	return sd_bus_message_exit_container(reply);
+}
+
+static int table_read_object(pid_t pid, sd_bus_message *props, void *userdata) {
+	ProcessTable *t = userdata;
+	ProcessInfo *p;
+	int r;
+
+	r = process_table_ensure(t, (uint32_t) pid, &p);
+	if (r < 0)
+		return r;
+	p->generation = t->generation;
+	return prop_map_read_dict(props, process_info_map, process_info_map_size, p);
+}
+
+int process_table_read_interfaces(ProcessTable *t, sd_bus_message *m) {
+	return read_interfaces(m, table_read_object, t);
+}
+
+int process_table_load(ProcessTable *t, sd_bus_message *reply) {
+	size_t kept = 0;
+	int r;
+
+	/* Mark and sweep: what this reply names carries the new generation. */
+	t->generation++;
+	r = managed_objects_foreach_process(reply, table_read_object, t);
 	if (r < 0)
 		return r;
 

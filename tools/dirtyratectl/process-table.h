@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "daemon-info.h"
@@ -26,13 +27,14 @@ int process_table_ensure(ProcessTable *t, uint32_t pid, ProcessInfo **ret);
 void process_table_remove(ProcessTable *t, uint32_t pid);
 int process_table_copy(const ProcessTable *src, ProcessTable *dst);
 
-/* Reads one Process object's properties (an a{sv}) into the table. */
-int process_table_read_object(ProcessTable *t, const char *path, sd_bus_message *props);
-
 /* Replaces the table's content by a GetManagedObjects reply's processes
  * (a{oa{sa{sv}}}), keeping nothing the reply lacks. */
 int process_table_load(ProcessTable *t, sd_bus_message *reply);
 
-/* Reads an InterfacesAdded signal's (oa{sa{sv}}) Process object, if it has
- * one; also the body of each GetManagedObjects entry. */
+/* Reads an InterfacesAdded signal's (oa{sa{sv}}) Process object, if it has one. */
 int process_table_read_interfaces(ProcessTable *t, sd_bus_message *m);
+
+/* Calls object() with the PID and the properties (the a{sv}, to read or
+ * skip) of each Process object of a GetManagedObjects reply, in its order. */
+typedef int (*ProcessObjectFunc)(pid_t pid, sd_bus_message *props, void *userdata);
+int managed_objects_foreach_process(sd_bus_message *reply, ProcessObjectFunc object, void *userdata);
