@@ -7,6 +7,7 @@
 
 #include "bus-authorize.h"
 #include "bus-common.h"
+#include "bus-connect.h"
 #include "bus-manager.h"
 #include "bus-process.h"
 #include "bus-read-access.h"
@@ -427,30 +428,6 @@ static int on_name_request(sd_bus_message *reply, void *userdata, sd_bus_error *
 static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
 	log_error("Lost the bus connection; exiting.");
 	return sd_event_exit(manager_of(userdata)->event, -ECONNRESET);
-}
-
-static int bus_connect(const char *address, sd_bus **ret) {
-	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
-	int r;
-
-	if (!address) {
-		/* Honours DBUS_SYSTEM_BUS_ADDRESS. */
-		r = sd_bus_open_system(&bus);
-		if (r < 0)
-			return log_error_errno(r, "Cannot connect to the system bus: %m");
-	} else {
-		r = sd_bus_new(&bus);
-		if (r >= 0)
-			r = sd_bus_set_address(bus, address);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, true);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-		if (r < 0)
-			return log_error_errno(r, "Cannot connect to the bus at %s: %m", address);
-	}
-	*ret = TAKE_PTR(bus);
-	return 0;
 }
 
 static void manager_bus_freep(struct manager_bus **b) {

@@ -3,7 +3,8 @@
 """Runs one D-Bus test against dirtyrated on its own private system-like bus.
 
   bus-harness.py --daemon PATH --policy FILE... [--config-text TEXT] [--as-nobody]
-                 [--daemon-wrapper 'CMD ARGS'] [--daemon-env NAME=VALUE]... -- TEST [ARGS...]
+                 [--daemon-wrapper 'CMD ARGS'] [--daemon-env NAME=VALUE]... [--daemon-may-stop]
+                 -- TEST [ARGS...]
 
 1. Writes a bus config like the system bus's (tools/bus-config.py),
    listening on a socket in a temporary directory and including a directory
@@ -16,7 +17,8 @@
    DIRTYRATED_PID, DIRTYRATED_CONFIG (the config file, which a test may
    rewrite), DIRTYRATED_LOG (the daemon's stderr) and DIRTYRATED_NOTIFY_LOG
    (every sd_notify message, one per line, appended as they arrive).
-4. Sends SIGTERM and requires a clean exit (status 0) within 10 s.
+4. Sends SIGTERM and requires a clean exit (status 0) within 10 s; with
+   --daemon-may-stop, a daemon the test stopped itself must have exited 0.
 
 Exit status: the test's (77 = skipped), or 1 if the harness or daemon failed.
 """
@@ -49,6 +51,9 @@ def main():
     ap.add_argument("--daemon-wrapper", default="",
                     help="a command line the daemon runs under (it execs the daemon), e.g. setpriv")
     ap.add_argument("--daemon-env", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--daemon-may-stop", action="store_true",
+                    help="the test may stop the daemon itself (SIGTERM to $DIRTYRATED_PID); "
+                         "it must then have exited with status 0")
     ap.add_argument("test", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     test = args.test[1:] if args.test[:1] == ["--"] else args.test
@@ -82,7 +87,10 @@ def main():
             test = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", copy] + test[1:]
         rc = subprocess.run(test, env=env).returncode
 
-        if daemon.proc.poll() is not None:
+        if daemon.proc.poll() is not None and args.daemon_may_stop:
+            if daemon.proc.returncode != 0:
+                rc = rc or fail("dirtyrated, stopped by the test, exited with status %d" % daemon.proc.returncode)
+        elif daemon.proc.poll() is not None:
             rc = rc or fail("dirtyrated died during the test (status %d)" % daemon.proc.returncode)
         else:
             daemon.stop()
