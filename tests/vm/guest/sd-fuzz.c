@@ -1882,6 +1882,42 @@ static void find_own_mappings(void)
 	fclose(f);
 }
 
+/*
+ * ksmd at full speed is for the run only: a run outside the guest (on a
+ * host, by mistake) must not leave it burning a CPU. The process that saved
+ * the settings puts them back when it exits.
+ */
+static char ksm_run_was[16], ksm_sleep_was[16];
+static pid_t ksm_saved_by;
+
+static void read_setting(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static void ksm_restore(void)
+{
+	if (getpid() != ksm_saved_by)
+		return;
+	if (ksm_sleep_was[0])
+		write_str("/sys/kernel/mm/ksm/sleep_millisecs", ksm_sleep_was);
+	if (ksm_run_was[0])
+		write_str("/sys/kernel/mm/ksm/run", ksm_run_was);
+}
+
+static void ksm_save(void)
+{
+	read_setting("/sys/kernel/mm/ksm/run", ksm_run_was, sizeof(ksm_run_was));
+	read_setting("/sys/kernel/mm/ksm/sleep_millisecs", ksm_sleep_was, sizeof(ksm_sleep_was));
+	ksm_saved_by = getpid();
+	atexit(ksm_restore);
+}
+
 static bool file_has(const char *path, const char *what)
 {
 	char buf[4096];
@@ -1924,6 +1960,7 @@ static void detect_features(void)
 	S->have_compact = access("/proc/sys/vm/compact_memory", W_OK) == 0;
 	if (access("/sys/kernel/mm/ksm/run", W_OK) == 0) {
 		S->have_ksm = true;
+		ksm_save();
 		write_str("/sys/kernel/mm/ksm/run", "1");
 		write_str("/sys/kernel/mm/ksm/sleep_millisecs", "0");
 	}
