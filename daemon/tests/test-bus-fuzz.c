@@ -510,9 +510,14 @@ int main(int argc, char *argv[]) {
 	else
 		fuzz(&t, calls, true, &tl);
 
-	/* Root untracks what the calls tracked; the exits do the rest. */
+	/*
+	 * Root untracks what the calls tracked (PID 1 too: in the PID
+	 * namespace the test runs in, that is the harness); the exits do the
+	 * rest.
+	 */
 	for (unsigned i = 0; i < N_POOL; i++)
 		free(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) t.pool[i]));
+	free(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) 1));
 	wait_until(bus, only_workload_tracked, bus, "TrackedProcesses back to the workload alone");
 	r1 = read_workload(bus, wl_path, &t);
 	fds1 = daemon_fd_count();
