@@ -160,6 +160,7 @@ static int clear_refs_pass(void *state, const struct backend_pass_args *a, uint6
 const struct backend_ops backend_clear_refs = {
 	.name = "clear-refs",
 	.kernel_feature = true,
+	.soft_dirty = true,
 	.clears_whole_process = true,
 	.probe = clear_refs_probe,
 	.open = clear_refs_open,

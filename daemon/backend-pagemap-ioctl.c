@@ -212,6 +212,7 @@ static void pagemap_ioctl_close(void *state) {
 const struct backend_ops backend_pagemap_ioctl = {
 	.name = "pagemap-ioctl",
 	.kernel_feature = true,
+	.soft_dirty = true,
 	.probe = pagemap_ioctl_probe,
 	.open = pagemap_ioctl_open,
 	.pass = pagemap_ioctl_pass,

@@ -42,6 +42,9 @@ struct backend_ops {
 	/* A way of counting dirty pages that this kernel may lack (listed in
 	 * Features when present); false for faults-only, which counts none. */
 	bool kernel_feature;
+	/* It works on soft-dirty bits (CONFIG_MEM_SOFT_DIRTY): what
+	 * `dirtyrated --probe` looks for. */
+	bool soft_dirty;
 	/* A pass reads, then clears the whole process: writes in between are
 	 * cleared unread. The clear tracepoint's count of what the clear
 	 * itself cleared is then the exact dirty count. */

@@ -6,12 +6,15 @@
  *   SampleIntervalSec=1s
  *   RescanIntervalSec=10s
  *   Backend=auto
- *   SampleBudgetPagesPerSec=16384
+ *   SampleBudgetPagesPerSec=1024
  *
- *   [Track]              # one section per rule; a process matching every
- *   Unit=postgresql*.service   # condition of any rule is tracked
+ *   # One section per rule; a process matching every condition of any
+ *   # rule is tracked. Backend= is not a condition: it says how the
+ *   # processes the rule tracks are measured.
+ *   [Track]
+ *   Unit=postgresql*.service
  *   MinResidentBytes=64M
- *   Backend=faults-only  # not a condition: how the processes it tracks are measured
+ *   Backend=faults-only
  */
 #pragma once
 

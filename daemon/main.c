@@ -24,25 +24,27 @@ static void help(void) {
 	       "                          (DBUS_SYSTEM_BUS_ADDRESS is honoured too)\n"
 	       "     --debug              Log debug messages\n"
 	       "     --probe              Print the backends this kernel supports, best\n"
-	       "                          first, and exit (0 if a soft-dirty one is there)\n",
+	       "                          first, and exit: 0 if a soft-dirty one is there\n"
+	       "                          (pagemap-ioctl, clear-refs), 2 if not\n",
 	       program_invocation_short_name, CONFIG_DEFAULT_PATH);
 }
 
 /*
  * For scripts and operators: what this kernel offers, without a bus. Exits 2
- * when no backend the kernel provides is there (no soft-dirty), so
- * `dirtyrated --probe` can decide where a demo or test runs.
+ * when no soft-dirty backend is there, so that `dirtyrated --probe` can
+ * decide where a demo or test runs: page-sampling works on any kernel, but
+ * only estimates.
  */
 static int probe(const struct backend_ops *const *backends, size_t n_backends) {
-	bool kernel_backend = false;
+	bool soft_dirty = false;
 
 	for (size_t b = 0; b < n_backends; b++) {
 		bool available = backends[b]->probe();
 
 		printf("%-14s %s\n", backends[b]->name, available ? "yes" : "no");
-		kernel_backend = kernel_backend || (available && backends[b]->kernel_feature);
+		soft_dirty = soft_dirty || (available && backends[b]->soft_dirty);
 	}
-	exit(kernel_backend ? EXIT_SUCCESS : 2);
+	exit(soft_dirty ? EXIT_SUCCESS : 2);
 }
 
 static int parse_argv(int argc, char *argv[], const struct backend_ops *const *backends, size_t n_backends) {

@@ -183,6 +183,7 @@ struct pagerec {
 	uint64_t fe;		/* max end of clears that forget (not reports) */
 	uint64_t ze;		/* max end of operations that may zero it */
 	uint64_t me;		/* max end of operations that moved it away */
+	uint64_t he[2];		/* max end of the fuzzer's, the tracker's calls that hid it */
 	uint64_t rcall;		/* id of the last call that reported it */
 	uint32_t churn;		/* kinds that touched it since its last report */
 	uint32_t away;		/* moved away by the mremap churn */
@@ -474,7 +475,14 @@ static void rop_begin(struct rop *o, uintptr_t s, uintptr_t e, bool clearing, bo
 	o->b = tick();
 }
 
-enum { R_NONE = 0, R_FORGET = 1, R_ZERO = 2, R_MOVED = 4 };
+/*
+ * R_HIDE: a clearing call of the fuzzer (R_HIDE) or the tracker (R_HIDE |
+ * R_HIDE_TRACKER) whose vec went bad while it ran: the kernel marks
+ * soft-dirty again what it cleared but could not report, before the call
+ * returns. Until then another call cannot see those pages; nothing is
+ * forgotten (see check_call()).
+ */
+enum { R_NONE = 0, R_FORGET = 1, R_ZERO = 2, R_MOVED = 4, R_HIDE = 8, R_HIDE_TRACKER = 16 };
 
 static uint64_t call_ids;
 static long inject_dropped = -1;
@@ -482,7 +490,7 @@ static long inject_dropped = -1;
 /*
  * End it: @how says whether it forgot the soft-dirty state of its pages
  * (R_FORGET) and may have zeroed them (R_ZERO) or moved them away for a while
- * (R_MOVED); @offs are the offsets from @start it reported (and so cleared).
+ * (R_MOVED) or hidden them while it ran (R_HIDE); @offs are the offsets from @start it reported (and so cleared).
  * Everything is recorded before the operation leaves the in-flight table, so
  * that a checker reading that table first and the records second sees
  * either.
@@ -539,6 +547,9 @@ static uint64_t rop_end(struct rop *o, int how, uintptr_t start, const loff_t *o
 	if (how & R_MOVED)
 		for (p = o->p0; p < o->p1; p++)
 			amax(&P[p].me, e);
+	if (how & R_HIDE)
+		for (p = o->p0; p < o->p1; p++)
+			amax(&P[p].he[!!(how & R_HIDE_TRACKER)], e);
 	if (o->inflight)
 		st(&S->fl[o->slot].state, 0);
 	if (o->clearing)
@@ -722,9 +733,53 @@ static const char *part_of(long p)
 	return "private";
 }
 
+/*
+ * The last clearing calls over the region, so that a miss's report can name
+ * the calls that overlapped the one that missed.
+ */
+#define NR_RECENT	64
+struct recent {
+	uint64_t b, e, kb;	/* kb: when its vec was freed, 0: never */
+	long p0, p1, ret;
+	const char *who;
+};
+static struct recent recent[NR_RECENT];
+static long recent_n;
+
+static void recent_add(const char *who, uint64_t b, uint64_t e, long p0, long p1, long ret,
+		       uint64_t kb)
+{
+	pthread_mutex_lock(&out_lock);
+	recent[recent_n++ % NR_RECENT] = (struct recent){ b, e, kb, p0, p1, ret, who };
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* Those that ran at some time in [b, e] */
+static void recent_str(uint64_t b, uint64_t e, char *buf, size_t size)
+{
+	size_t o = 0;
+	long i;
+
+	buf[0] = '\0';
+	pthread_mutex_lock(&out_lock);
+	for (i = recent_n > NR_RECENT ? recent_n - NR_RECENT : 0; i < recent_n && o < size; i++) {
+		const struct recent *r = &recent[i % NR_RECENT];
+
+		if (r->e < b || r->b > e)
+			continue;
+		o += snprintf(buf + o, size - o, "%s%s [%ld,%ld) [%" PRIu64 ",%" PRIu64 "] ret %ld",
+			      o ? "; " : "", r->who, r->p0, r->p1, r->b, r->e, r->ret);
+		if (r->kb && o < size)
+			o += snprintf(buf + o, size - o, " vec freed at %" PRIu64, r->kb);
+	}
+	pthread_mutex_unlock(&out_lock);
+	if (!o)
+		snprintf(buf, size, "none");
+}
+
 /* ---------------------------------------------------- the mid-run check */
 
-static long get_checks[2], get_pages_demanded, get_excused;
+static long get_checks[2], get_pages_demanded, get_excused, get_hidden;
 static bool get_injected;
 
 /*
@@ -736,12 +791,18 @@ static bool get_injected;
  * (@risky: then the pages after the last one that reached user space may
  * have been cleared and marked dirty again). For GET_AND_CLEAR this runs
  * after its own reports were recorded.
+ *
+ * The caller (@tracker, or the fuzzer) is not excused by its own calls that
+ * hid pages (R_HIDE), only by the other's, which may have ended before this
+ * check (so the in-flight table no longer shows them) yet after @b.
  */
-static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint64_t alen,
-		       const loff_t *v, long n, long vec_len, int flags, uint64_t b, bool risky)
+static void check_call(const char *who, bool tracker, unsigned long cmd, uintptr_t start,
+		       uint64_t alen, const loff_t *v, long n, long vec_len, int flags, uint64_t b,
+		       bool risky)
 {
 	uint64_t limit = alen;
 	long p0, p1, p, j = 0;
+	bool missed = false;
 
 	if ((n > 0 && n >= vec_len) || risky)
 		limit = n > 0 ? (uint64_t)v[n - 1] + 1 : 0;
@@ -789,6 +850,11 @@ static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint
 			printf("# inject: dropping page %ld from a %s %s result\n", p, who,
 			       cmd_name(cmd));
 		}
+		/* Hidden by the other caller's call (see above): excused, counted */
+		if (!reported && ld(&P[p].he[!tracker]) > b) {
+			__atomic_add_fetch(&get_hidden, 1, __ATOMIC_RELAXED);
+			continue;
+		}
 		if (!reported) {
 			char kinds[200];
 
@@ -799,7 +865,14 @@ static void check_call(const char *who, unsigned long cmd, uintptr_t start, uint
 			     "last page reported %ld", who, cmd_name(cmd),
 			     flags ? "(NO_REUSED)" : "", p, part_of(p), wb, we, re, fe, b, kinds, p0, p1, n,
 			     vec_len, n > 0 ? ((long)(start + (uint64_t)v[n - 1]) - (long)S->base) / (long)ps : -1L);
+			missed = true;
 		}
+	}
+	if (missed) {
+		char calls[300];
+
+		recent_str(b, tick(), calls, sizeof(calls));
+		fail(&f_get, "%s %s: clearing calls that overlapped it: %s", who, cmd_name(cmd), calls);
 	}
 }
 
@@ -2619,9 +2692,14 @@ static void fuzz_one(void)
 		else if (ret < 0 && err != EFAULT && err != EINVAL && err != ENOTTY &&
 			 err != EPERM)
 			how = R_FORGET;
-		rop_end(&o, how, (uintptr_t)c.a.start, B.tmp, how == R_NONE ? n : 0, -1);
-		if (how == R_NONE)
+		/* A vec that may have gone bad during the call: see R_HIDE */
+		if ((doomed && fz_killer.kb < e) || c.veck == V_SLOT)
+			how |= R_HIDE;
+		rop_end(&o, how, (uintptr_t)c.a.start, B.tmp, how & R_FORGET ? 0 : n, -1);
+		if (!(how & R_FORGET))
 			F.region_reports += n;
+		recent_add(c.veck == V_SLOT ? "fuzzer(slot vec)" : "fuzzer", b, e, o.p0, o.p1,
+			   ret < 0 ? -err : ret, doomed ? fz_killer.kb : 0);
 	}
 
 	/* A call over the region with a readable result: the mid-run check */
@@ -2629,7 +2707,7 @@ static void fuzz_one(void)
 	    (c.argk == ARG_GOOD || c.argk == ARG_RO) &&
 	    range_touches_region((uintptr_t)c.a.start, alen) &&
 	    (n == 0 || !bad_reports(B.tmp, n, alen, c.a.vec_len, why, sizeof(why))))
-		check_call("fuzzer", c.cmd, (uintptr_t)c.a.start, alen, B.tmp, n, c.a.vec_len,
+		check_call("fuzzer", false, c.cmd, (uintptr_t)c.a.start, alen, B.tmp, n, c.a.vec_len,
 			   c.a.flags, b, doomed || c.prefix < c.a.vec_len);
 
 	if (doomed)
@@ -2755,12 +2833,16 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	if (!get) {
 		T.gac++;
 		T.reported += n;
-		rop_end(&o, how, s, B.ttmp, how == R_NONE ? n : 0, drop_idx);
+		/* Its vec freed before it returned: see R_HIDE */
+		if (doomed && tr_killer.kb < e)
+			how |= R_HIDE | R_HIDE_TRACKER;
+		rop_end(&o, how, s, B.ttmp, how & R_FORGET ? 0 : n, drop_idx);
+		recent_add("tracker", b, e, o.p0, o.p1, ret, doomed ? tr_killer.kb : 0);
 	} else {
 		T.get++;
 	}
-	if (how == R_NONE && ret >= 0 && check)
-		check_call("tracker", cmd, s, alen, B.ttmp, n, vec_len, flags, b, doomed);
+	if (!(how & R_FORGET) && ret >= 0 && check)
+		check_call("tracker", true, cmd, s, alen, B.ttmp, n, vec_len, flags, b, doomed);
 	if (doomed)
 		doomed_free(&tr_killer, dlen);
 	return ret;
@@ -3542,8 +3624,9 @@ int main(int argc, char **argv)
 
 	tap(f_get.count == 0, NULL, "mid-run: every GET and GET_AND_CLEAR over the region reports each "
 	    "write that completed after the last clear (%ld GETs, %ld GET_AND_CLEARs, %ld page demands, "
-	    "%ld pages skipped while another operation was in flight)", get_checks[1], get_checks[0],
-	    get_pages_demanded, get_excused);
+	    "%ld pages skipped while another operation was in flight, %ld not reported while a call "
+	    "of the other caller whose vec went bad hid them)", get_checks[1], get_checks[0],
+	    get_pages_demanded, get_excused, get_hidden);
 	tap_fails(&f_get);
 
 	kinds_str(rv.lost_kinds, buf, sizeof(buf));
