@@ -36,10 +36,22 @@ static char *memdup_or_null(const char *p, size_t size) {
 	return copy ? memcpy(copy, p, size) : NULL;
 }
 
+/* The requests the scrape that just ended answers. Taken off the exporter
+ * first: one that arrives from now on waits for the next scrape. */
+static size_t take_waiting(struct exporter *e, struct waiting_request **ret) {
+	size_t n = e->n_waiting;
+
+	*ret = TAKE_PTR(e->waiting);
+	e->n_waiting = e->n_allocated = 0;
+	return n;
+}
+
 static void answer_all(struct exporter *e, unsigned status, const char *reason) {
-	for (size_t i = 0; i < e->n_waiting; i++)
-		http_request_reply_text(e->waiting[i].req, status, reason);
-	e->n_waiting = 0;
+	_cleanup_free_ struct waiting_request *waiting = NULL;
+	size_t n = take_waiting(e, &waiting);
+
+	for (size_t i = 0; i < n; i++)
+		http_request_reply_text(waiting[i].req, status, reason);
 }
 
 /* With ReadAccess=owner and no read-all grant, the daemon shows us only our own
@@ -58,10 +70,11 @@ static void check_visibility(struct exporter *e, const struct snapshot *s) {
 
 static void on_scrape_done(struct snapshot *snapshot, int error, const char *reason, void *userdata) {
 	_cleanup_(snapshot_freep) struct snapshot *s = snapshot;
+	_cleanup_free_ struct waiting_request *waiting = NULL;
 	struct exporter *e = userdata;
 	struct others_aggregate others;
 	char *body[_FORMAT_MAX] = {};
-	size_t size[_FORMAT_MAX] = {};
+	size_t size[_FORMAT_MAX] = {}, n;
 	struct render_input in;
 	int r = 0;
 
@@ -86,8 +99,9 @@ static void on_scrape_done(struct snapshot *snapshot, int error, const char *rea
 		.others = e->options.max_processes != MAX_PROCESSES_ALL ? &others : NULL,
 		.self = &e->stats,
 	};
-	for (size_t i = 0; i < e->n_waiting && r >= 0; i++) {
-		enum exposition_format f = e->waiting[i].format;
+	n = take_waiting(e, &waiting);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		enum exposition_format f = waiting[i].format;
 
 		if (!body[f])
 			r = render_exposition(&in, f, &body[f], &size[f]);
@@ -97,29 +111,23 @@ static void on_scrape_done(struct snapshot *snapshot, int error, const char *rea
 		(double) (now_usec(CLOCK_MONOTONIC) - e->scrape_start_usec) / USEC_PER_SEC;
 	e->scrape_start_usec = 0;
 
-	if (r < 0) {
-		for (size_t f = 0; f < _FORMAT_MAX; f++)
-			free(body[f]);
+	if (r < 0)
 		log_oom();
-		answer_all(e, 503, "out of memory while rendering the metrics");
-		return;
-	}
-	for (size_t i = 0; i < e->n_waiting; i++) {
-		enum exposition_format f = e->waiting[i].format;
+	for (size_t i = 0; i < n; i++) {
+		enum exposition_format f = waiting[i].format;
 		bool last = true;
 		char *b;
 
 		/* Each response frees its body: the last request of a format gets the
 		 * rendered one, any before it (a scrape seldom has more than one) a copy. */
-		for (size_t k = i + 1; k < e->n_waiting && last; k++)
-			last = e->waiting[k].format != f;
-		b = last ? TAKE_PTR(body[f]) : memdup_or_null(body[f], size[f]);
+		for (size_t k = i + 1; k < n && last; k++)
+			last = waiting[k].format != f;
+		b = r < 0 ? NULL : last ? TAKE_PTR(body[f]) : memdup_or_null(body[f], size[f]);
 		if (b)
-			http_request_reply(e->waiting[i].req, 200, exposition_content_type[f], b, size[f]);
+			http_request_reply(waiting[i].req, 200, exposition_content_type[f], b, size[f]);
 		else
-			http_request_reply_text(e->waiting[i].req, 503, "out of memory");
+			http_request_reply_text(waiting[i].req, 503, "out of memory while rendering the metrics");
 	}
-	e->n_waiting = 0;
 	for (size_t f = 0; f < _FORMAT_MAX; f++)
 		free(body[f]);
 }

@@ -73,7 +73,7 @@ static const char index_page[] =
 	"<p>Per-process memory dirty rates from dirtyrated, for Prometheus: <a href=\"metrics\">/metrics</a></p>\n"
 	"</body></html>\n";
 
-static void daemon_run(struct http_daemon *d);
+static void daemon_schedule(struct http_daemon *d);
 
 /* ---- the request deadline ---- */
 
@@ -233,8 +233,10 @@ void http_request_reply(struct http_request *req, unsigned status, const char *c
 	if (req->suspended) {
 		req->suspended = false;
 		MHD_resume_connection(req->connection);
-		/* MHD processes the resumed connection at its next run: make that now. */
-		daemon_run(req->daemon);
+		/* MHD processes the resumed connection at its next run: at the loop's
+		 * next iteration, not from here, where a run could call the handler
+		 * again for another connection in the middle of the caller's work. */
+		daemon_schedule(req->daemon);
 	}
 }
 
@@ -321,16 +323,21 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 
 /* ---- MHD on sd-event ---- */
 
+/* MHD runs at the loop's next iteration. */
+static void daemon_schedule(struct http_daemon *d) {
+	(void) sd_event_source_set_time_relative(d->timer, 0);
+	(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+}
+
 static void daemon_run(struct http_daemon *d) {
 	MHD_UNSIGNED_LONG_LONG timeout_msec;
 
 	d->run_again = false;
 	if (MHD_run(d->mhd) != MHD_YES)
 		log_warning("libmicrohttpd could not run its event step.");
-	if (d->run_again) {
-		(void) sd_event_source_set_time_relative(d->timer, 0);
-		(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
-	} else if (MHD_get_timeout(d->mhd, &timeout_msec) == MHD_YES) {
+	if (d->run_again)
+		daemon_schedule(d);
+	else if (MHD_get_timeout(d->mhd, &timeout_msec) == MHD_YES) {
 		(void) sd_event_source_set_time_relative(d->timer, (uint64_t) timeout_msec * USEC_PER_MSEC);
 		(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 	} else
@@ -388,8 +395,7 @@ static int daemon_start(struct http_server *s, struct http_daemon *d, int fd) {
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch libmicrohttpd's events: %m");
 	/* Anything MHD wants to do right away (nothing, normally) happens at the first iteration. */
-	(void) sd_event_source_set_time_relative(d->timer, 0);
-	(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+	daemon_schedule(d);
 	return 0;
 }
 

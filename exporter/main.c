@@ -44,14 +44,16 @@ static void help(void) {
 	       "  --max-processes N           export the N processes with the highest 60 s\n"
 	       "                              average and sum the rest into dirtyrate_other_*\n"
 	       "                              (default: every process)\n"
-	       "  --scrape-timeout TIME       D-Bus and render budget of a scrape; slower is\n"
-	       "                              a 503 (default 5s; e.g. 500ms, 2s)\n"
+	       "  --scrape-timeout TIME       how long a scrape waits for dirtyrated; longer\n"
+	       "                              is a 503 (default 5s; e.g. 500ms, 2s)\n"
 	       "  --connection-timeout TIME   close a connection idle this long, or whose\n"
 	       "                              request has not arrived in full by then\n"
 	       "                              (whole seconds, default 10s)\n"
 	       "  --max-connections N         connections per listening socket (default 32)\n"
 	       "  --debug                     log debug messages\n"
-	       "  --help, --version\n",
+	       "  -h --help                   show this help\n"
+	       "  --version                   show the version\n\n"
+	       "See dirtyrate-exporter(8).\n",
 	       program_invocation_short_name);
 }
 
