@@ -983,13 +983,18 @@
             showState("unavailable", cockpit.format(_("The connection to dirtyrated on the system bus closed: $0"),
                                                     cockpit.message(options && (options.message || options.problem) ? options : "disconnected")));
         });
-        client.addEventListener("owner", (ev, owner) => {
+        /* The daemon's unique name. A new one is a new daemon (a restart):
+         * everything is read again, on a fresh client. */
+        let owner;
+        client.addEventListener("owner", (ev, name) => {
             if (generation !== state.generation)
                 return;
-            if (owner === null)
+            const before = owner;
+            owner = name;
+            if (name === null)
                 showState("unavailable", _("Nothing owns org.dirtyrate1 on the system bus: is dirtyrated.service installed and running? (systemctl status dirtyrated.service)"));
-            else if (state.manager && state.manager.valid)
-                showState("content");
+            else if (before !== undefined && before !== name)
+                connect();
         });
 
         const processes = client.proxies(PROCESS_IFACE, PROCESS_NAMESPACE);
