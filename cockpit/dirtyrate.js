@@ -749,7 +749,8 @@
      * band, and Avg10, over the 5 minutes before the latest pass. Time comes
      * from the daemon (LastSampleTimestampMonotonic), not the browser's clock. */
     function drawPlot(svg, history) {
-        const W = 720, H = 200;
+        /* Drawn at the size it is shown, so that the text is not stretched. */
+        const W = Math.max(320, Math.round(svg.getBoundingClientRect().width) || 720), H = 200;
         const left = 72, right = 12, top = 10, bottom = 24;
         const svgNS = "http://www.w3.org/2000/svg";
         const node = (tag, attrs) => {
@@ -759,16 +760,19 @@
             return n;
         };
         svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-        svg.setAttribute("preserveAspectRatio", "none");
         svg.replaceChildren();
 
         const points = history.filter(h => measured(h.rate) || measured(h.avg10));
         const end = history.length ? history[history.length - 1].t : 0;
         const start = end - PLOT_WINDOW_USEC;
+        /* The scale follows the rates, not their error bands (clipped at
+         * the top): one uncertain first interval must not flatten the rest. */
         let max = 0;
         for (const h of points)
-            max = Math.max(max, measured(h.rate) ? h.rate + (measured(h.se) ? h.se : 0) : 0, measured(h.avg10) ? h.avg10 : 0);
-        /* A round top: 1, 2 or 5 times a power of 1024's unit steps. */
+            if (h.t >= start)
+                max = Math.max(max, measured(h.rate) ? h.rate : 0, measured(h.avg10) ? h.avg10 : 0);
+        /* Four grid steps of 1, 2 or 5 times a power of ten, in the unit of
+         * the largest rate. */
         const unit = Math.pow(1024, scaleOf(max || 1));
         let step = Math.pow(10, Math.floor(Math.log10((max || unit) / unit / 4)));
         for (const m of [1, 2, 5, 10]) {
@@ -777,15 +781,15 @@
                 break;
             }
         }
-        const top_ = step * 4 * unit;
+        const yMax = step * 4 * unit;
         const x = t => left + (t - start) / PLOT_WINDOW_USEC * (W - left - right);
-        const y = v => top + (1 - v / top_) * (H - top - bottom);
+        const y = v => top + (1 - Math.min(v, yMax) / yMax) * (H - top - bottom);
 
         for (let i = 0; i <= 4; i++) {
             const v = step * i * unit;
             svg.append(node("line", { class: "dr-grid", x1: left, x2: W - right, y1: y(v), y2: y(v) }));
             const t = node("text", { class: "dr-axis", x: left - 6, y: y(v) + 4, "text-anchor": "end" });
-            t.textContent = formatRate(v).replace("—", "0");
+            t.textContent = `${+(step * i).toPrecision(3)} ${RATE_UNITS[scaleOf(unit)]}`;
             svg.append(t);
         }
         for (let min = 0; min <= 5; min++) {
@@ -1105,6 +1109,7 @@
         });
         $("dr-track-form").addEventListener("submit", onTrackSubmit);
         $("dr-reconnect").addEventListener("click", connect);
+        window.addEventListener("resize", queueRender);
         renderHeader();
         watchSuperuser();
         connect();
