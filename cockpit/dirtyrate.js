@@ -145,6 +145,17 @@
         return node;
     }
 
+    const SVG_NS = "http://www.w3.org/2000/svg";
+
+    function svgEl(tag, attrs, ...children) {
+        const node = document.createElementNS(SVG_NS, tag);
+        for (const [k, v] of Object.entries(attrs || {}))
+            node.setAttribute(k, v);
+        for (const c of children)
+            node.append(c);
+        return node;
+    }
+
     function label(text, color, title) {
         const l = el("span", { class: "pf-c-label pf-m-compact" + (color ? " pf-m-" + color : ""), title },
                      el("span", { class: "pf-c-label__content", text }));
@@ -356,18 +367,10 @@
     }
 
     function sortIcon(which) {
-        const svgNS = "http://www.w3.org/2000/svg";
-        const svg = document.createElementNS(svgNS, "svg");
-        svg.setAttribute("viewBox", "0 0 10 14");
-        svg.setAttribute("width", "8");
-        svg.setAttribute("height", "12");
-        svg.setAttribute("fill", "currentColor");
         const up = "M5 0 L10 5 L0 5 Z";
         const down = "M5 14 L0 9 L10 9 Z";
-        const path = document.createElementNS(svgNS, "path");
-        path.setAttribute("d", which === "up" ? up : which === "down" ? down : up + " " + down);
-        svg.append(path);
-        return svg;
+        return svgEl("svg", { viewBox: "0 0 10 14", width: "8", height: "12", fill: "currentColor" },
+                     svgEl("path", { d: which === "up" ? up : which === "down" ? down : up + " " + down }));
     }
 
     const rowElements = new Map();  /* object path -> <tr> */
@@ -508,25 +511,10 @@
     function alertIcon(variant) {
         /* A round mark in the alert's icon colour (PatternFly colours the
          * icon by the alert's kind): "!" for warnings and danger, "i" else. */
-        const svgNS = "http://www.w3.org/2000/svg";
-        const svg = document.createElementNS(svgNS, "svg");
-        svg.setAttribute("viewBox", "0 0 16 16");
-        svg.setAttribute("width", "1em");
-        svg.setAttribute("height", "1em");
-        svg.setAttribute("aria-hidden", "true");
-        svg.setAttribute("class", "dr-alert-mark");
-        const circle = document.createElementNS(svgNS, "circle");
-        circle.setAttribute("cx", "8");
-        circle.setAttribute("cy", "8");
-        circle.setAttribute("r", "8");
-        circle.setAttribute("fill", "currentColor");
-        const text = document.createElementNS(svgNS, "text");
-        text.setAttribute("x", "8");
-        text.setAttribute("y", "12.5");
-        text.setAttribute("text-anchor", "middle");
-        text.textContent = variant === "info" ? "i" : "!";
-        svg.append(circle, text);
-        return svg;
+        const mark = svgEl("text", { x: "8", y: "12.5", "text-anchor": "middle" });
+        mark.textContent = variant === "info" ? "i" : "!";
+        return svgEl("svg", { viewBox: "0 0 16 16", width: "1em", height: "1em", "aria-hidden": "true", class: "dr-alert-mark" },
+                     svgEl("circle", { cx: "8", cy: "8", r: "8", fill: "currentColor" }), mark);
     }
 
     function warnings() {
@@ -752,13 +740,6 @@
         /* Drawn at the size it is shown, so that the text is not stretched. */
         const W = Math.max(320, Math.round(svg.getBoundingClientRect().width) || 720), H = 200;
         const left = 72, right = 12, top = 10, bottom = 24;
-        const svgNS = "http://www.w3.org/2000/svg";
-        const node = (tag, attrs) => {
-            const n = document.createElementNS(svgNS, tag);
-            for (const [k, v] of Object.entries(attrs))
-                n.setAttribute(k, v);
-            return n;
-        };
         svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
         svg.replaceChildren();
 
@@ -787,13 +768,13 @@
 
         for (let i = 0; i <= 4; i++) {
             const v = step * i * unit;
-            svg.append(node("line", { class: "dr-grid", x1: left, x2: W - right, y1: y(v), y2: y(v) }));
-            const t = node("text", { class: "dr-axis", x: left - 6, y: y(v) + 4, "text-anchor": "end" });
+            svg.append(svgEl("line", { class: "dr-grid", x1: left, x2: W - right, y1: y(v), y2: y(v) }));
+            const t = svgEl("text", { class: "dr-axis", x: left - 6, y: y(v) + 4, "text-anchor": "end" });
             t.textContent = `${+(step * i).toPrecision(3)} ${RATE_UNITS[scaleOf(unit)]}`;
             svg.append(t);
         }
         for (let min = 0; min <= 5; min++) {
-            const t = node("text", { class: "dr-axis", x: x(start + min * 60000000), y: H - 6, "text-anchor": min === 0 ? "start" : min === 5 ? "end" : "middle" });
+            const t = svgEl("text", { class: "dr-axis", x: x(start + min * 60000000), y: H - 6, "text-anchor": min === 0 ? "start" : min === 5 ? "end" : "middle" });
             t.textContent = min === 5 ? _("now") : cockpit.format(_("−$0 min"), 5 - min);
             svg.append(t);
         }
@@ -820,16 +801,16 @@
             if (run.some(h => measured(h.se) && h.se > 0)) {
                 const upper = run.map(h => `${x(h.t).toFixed(1)},${y(h.rate + (h.se || 0)).toFixed(1)}`);
                 const lower = run.slice().reverse().map(h => `${x(h.t).toFixed(1)},${y(Math.max(0, h.rate - (h.se || 0))).toFixed(1)}`);
-                svg.append(node("polygon", { class: "dr-band", points: upper.concat(lower).join(" ") }));
+                svg.append(svgEl("polygon", { class: "dr-band", points: upper.concat(lower).join(" ") }));
             }
         }
         for (const run of runs("avg10"))
-            svg.append(node("polyline", { class: "dr-line-avg", points: run.map(h => `${x(h.t).toFixed(1)},${y(h.avg10).toFixed(1)}`).join(" ") }));
+            svg.append(svgEl("polyline", { class: "dr-line-avg", points: run.map(h => `${x(h.t).toFixed(1)},${y(h.avg10).toFixed(1)}`).join(" ") }));
         for (const run of runs("rate")) {
             const pts = run.map(h => `${x(h.t).toFixed(1)},${y(h.rate).toFixed(1)}`).join(" ");
-            svg.append(node("polyline", { class: "dr-line-rate", points: pts }));
+            svg.append(svgEl("polyline", { class: "dr-line-rate", points: pts }));
             if (run.length === 1)
-                svg.append(node("circle", { class: "dr-dot-rate", cx: x(run[0].t), cy: y(run[0].rate), r: 2.5 }));
+                svg.append(svgEl("circle", { class: "dr-dot-rate", cx: x(run[0].t), cy: y(run[0].rate), r: 2.5 }));
         }
         svg.dataset.points = String(points.length);
     }
