@@ -103,8 +103,14 @@ static void on_scrape_done(struct snapshot *snapshot, int error, const char *rea
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		enum exposition_format f = waiting[i].format;
 
-		if (!body[f])
+		if (!body[f]) {
+			uint64_t t = now_usec(CLOCK_MONOTONIC);
+
 			r = render_exposition(&in, f, &body[f], &size[f]);
+			if (r >= 0)
+				log_debug("Scrape: %s rendered in %.1f ms, %zu bytes.", exposition_format_name[f],
+					  (double) (now_usec(CLOCK_MONOTONIC) - t) / USEC_PER_MSEC, size[f]);
+		}
 	}
 	/* What the next scrape reports as the previous one's cost: D-Bus and render. */
 	e->stats.last_scrape_duration_sec =

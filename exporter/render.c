@@ -15,6 +15,11 @@ const char *const exposition_content_type[_FORMAT_MAX] = {
 	[FORMAT_OPENMETRICS] = "application/openmetrics-text; version=1.0.0; charset=utf-8",
 };
 
+const char *const exposition_format_name[_FORMAT_MAX] = {
+	[FORMAT_TEXT] = "text",
+	[FORMAT_OPENMETRICS] = "OpenMetrics",
+};
+
 enum metric_type {
 	METRIC_GAUGE,
 	METRIC_COUNTER,

@@ -20,6 +20,7 @@ enum exposition_format {
 };
 
 extern const char *const exposition_content_type[_FORMAT_MAX];
+extern const char *const exposition_format_name[_FORMAT_MAX];	/* for logs: "text", "OpenMetrics" */
 
 /* The exporter's own figures, exported with every scrape. */
 struct exporter_stats {

@@ -31,6 +31,7 @@ struct scrape_client {
 	uint64_t start_usec;		/* CLOCK_MONOTONIC */
 	sd_bus_slot *slot[_CALL_MAX];
 	sd_bus_message *reply[_CALL_MAX];
+	uint64_t reply_usec[_CALL_MAX];	/* when each reply arrived, for the debug log */
 	sd_event_source *defer;		/* reports an error found before any call was sent */
 	int error;
 	char reason[256];
@@ -277,12 +278,20 @@ static void scrape_finish(struct scrape_client *c) {
 		}
 	}
 	if (r == 0) {
+		uint64_t t = now_usec(CLOCK_MONOTONIC);
+
 		s = snapshot_new();
 		r = s ? read_manager(c->reply[CALL_MANAGER], s, reason, sizeof(reason)) : -ENOMEM;
 		if (r >= 0)
 			r = read_processes(c->reply[CALL_OBJECTS], s, reason, sizeof(reason));
 		if (r < 0 && !reason[0])
 			snprintf(reason, sizeof(reason), "cannot read dirtyrated's reply: %s", strerror(-r));
+		if (r >= 0)
+			log_debug("Scrape: GetAll answered after %.1f ms, GetManagedObjects after %.1f ms; "
+				  "%zu processes parsed in %.1f ms.",
+				  (double) (c->reply_usec[CALL_MANAGER] - c->start_usec) / USEC_PER_MSEC,
+				  (double) (c->reply_usec[CALL_OBJECTS] - c->start_usec) / USEC_PER_MSEC,
+				  s->n_processes, (double) (now_usec(CLOCK_MONOTONIC) - t) / USEC_PER_MSEC);
 	}
 	/* done() may start the next scrape. */
 	scrape_reset(c);
@@ -336,8 +345,10 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 		/* The other call is of no use any more. */
 		for (size_t k = 0; k < _CALL_MAX; k++)
 			c->slot[k] = sd_bus_slot_unref(c->slot[k]);
-	} else
+	} else {
 		c->reply[i] = sd_bus_message_ref(m);
+		c->reply_usec[i] = now_usec(CLOCK_MONOTONIC);
+	}
 
 	if (!c->slot[CALL_MANAGER] && !c->slot[CALL_OBJECTS])
 		scrape_finish(c);
