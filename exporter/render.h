@@ -44,3 +44,7 @@ int render_exposition(const struct render_input *in, enum exposition_format form
  * comm may hold any bytes). Exposed for the tests.
  */
 void render_label_value(struct strbuf *b, const char *s);
+
+/* A sample value: NaN, +Inf, -Inf, or the shortest of %.15g and %.17g that
+ * reads back as v (size >= 32). Exposed for the tests. */
+void render_double(char *buf, size_t size, double v);
