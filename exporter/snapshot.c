@@ -56,6 +56,11 @@ struct process_sample *snapshot_add_process(struct snapshot *s) {
 	return p;
 }
 
+void snapshot_drop_last(struct snapshot *s) {
+	if (s->n_processes > 0)
+		process_sample_done(&s->processes[--s->n_processes]);
+}
+
 static int compare_by_rate(const void *a, const void *b) {
 	const struct process_sample *x = a, *y = b;
 	double rx = x->rate[WINDOW_60S], ry = y->rate[WINDOW_60S];

@@ -72,6 +72,8 @@ static inline void snapshot_freep(struct snapshot **s) {
 
 /* Appends a zeroed process (rates NaN); NULL when out of memory. */
 struct process_sample *snapshot_add_process(struct snapshot *s);
+/* Takes the last one added off again. */
+void snapshot_drop_last(struct snapshot *s);
 
 /*
  * Keeps the max processes with the highest 60 s average (the ranking that
