@@ -94,6 +94,7 @@ static void on_scrape_done(struct snapshot *snapshot, int error, const char *rea
 
 	if (e->options.max_processes != MAX_PROCESSES_ALL)
 		snapshot_select_top(s, e->options.max_processes, &others);
+	e->stats.cache_active = s->from_cache;
 	in = (struct render_input) {
 		.snapshot = s,
 		.others = e->options.max_processes != MAX_PROCESSES_ALL ? &others : NULL,
@@ -181,7 +182,7 @@ int exporter_new(sd_event *event, const struct exporter_options *options, struct
 		return -ENOMEM;
 	e->options = *options;
 	e->stats.last_scrape_duration_sec = NAN;
-	r = scrape_client_new(event, options->bus_address, &e->scrape);
+	r = scrape_client_new(event, &options->scrape, &e->scrape);
 	if (r < 0) {
 		free(e);
 		return r;

@@ -360,7 +360,10 @@ static const struct family
 	scrape_duration = { "dirtyrate_exporter_scrape_duration_seconds", METRIC_GAUGE, "seconds",
 			    "D-Bus and render time of the exporter's previous scrape." },
 	scrape_errors = { "dirtyrate_exporter_scrape_errors", METRIC_COUNTER, NULL,
-			  "Scrapes the exporter answered with 503 (dirtyrated absent, slow or restarting)." };
+			  "Scrapes the exporter answered with 503 (dirtyrated absent, slow or restarting)." },
+	cache_active = { "dirtyrate_exporter_cache_active", METRIC_GAUGE, NULL,
+			 "1 if this scrape's processes came from the copy kept up to date by dirtyrated's signals "
+			 "(--cache), 0 if they were read with GetManagedObjects." };
 
 static double usec_to_sec(uint64_t usec) {
 	return (double) usec / USEC_PER_SEC;
@@ -420,6 +423,8 @@ static void render_self(struct writer *w, const struct exporter_stats *self) {
 		sample_double(w, NULL, self->last_scrape_duration_sec);
 	begin(w, &scrape_errors);
 	sample_u64(w, NULL, self->scrape_errors_total);
+	begin(w, &cache_active);
+	sample_u64(w, NULL, self->cache_active);
 }
 
 int render_exposition(const struct render_input *in, enum exposition_format format, char **ret, size_t *ret_size) {

@@ -26,6 +26,7 @@ extern const char *const exposition_format_name[_FORMAT_MAX];	/* for logs: "text
 struct exporter_stats {
 	double last_scrape_duration_sec;	/* the previous scrape's D-Bus + render time; NaN before one */
 	uint64_t scrape_errors_total;		/* scrapes answered 503 */
+	bool cache_active;			/* this scrape's processes came from the signal-fed cache */
 };
 
 struct render_input {

@@ -74,7 +74,8 @@ static struct snapshot *fixture(void) {
 }
 
 static char *render(const struct snapshot *s, const struct others_aggregate *others, enum exposition_format f) {
-	const struct exporter_stats self = { .last_scrape_duration_sec = 0.0125, .scrape_errors_total = 3 };
+	const struct exporter_stats self = { .last_scrape_duration_sec = 0.0125, .scrape_errors_total = 3,
+					     .cache_active = true };
 	const struct render_input in = { .snapshot = s, .others = others, .self = &self };
 	char *text;
 	size_t size;
@@ -244,6 +245,7 @@ TEST(test_text_format) {
 	ASSERT_HAS(text, "dirtyrate_last_sample_timestamp_seconds 1700000001.5\n");
 	ASSERT_HAS(text, "dirtyrate_exporter_scrape_duration_seconds 0.0125\n");
 	ASSERT_HAS(text, "dirtyrate_exporter_scrape_errors_total 3\n");
+	ASSERT_HAS(text, "# TYPE dirtyrate_exporter_cache_active gauge\ndirtyrate_exporter_cache_active 1\n");
 
 	char line[512];
 	snprintf(line, sizeof(line), "dirtyrate_process_dirty_rate_bytes_per_second%s,window=\"sample\"} NaN\n", labels);
@@ -284,6 +286,8 @@ TEST(test_openmetrics_format) {
 	ASSERT_HAS(text, "# UNIT dirtyrate_process_dirty_rate_bytes_per_second bytes_per_second\n");
 	ASSERT_HAS(text, "# UNIT dirtyrate_daemon_cpu_seconds seconds\n");
 	ASSERT_HAS(text, "\ndirtyrate_exporter_scrape_errors_total 3\n");
+	ASSERT_HAS(text, "# TYPE dirtyrate_exporter_cache_active gauge\n# HELP dirtyrate_exporter_cache_active ");
+	ASSERT_HAS(text, "\ndirtyrate_exporter_cache_active 1\n# EOF\n");
 	ASSERT_EQ(count(text, "# EOF"), 1);
 	ASSERT_TRUE(n >= 6 && streq(text + n - 6, "# EOF\n"));
 	ASSERT_EQ(count_samples(text, "pid=\"100\""), 15);
@@ -310,6 +314,7 @@ TEST(test_empty) {
 	ASSERT_LACKS(text, "dirtyrate_last_sample_timestamp_seconds");
 	ASSERT_LACKS(text, "dirtyrate_exporter_scrape_duration_seconds");
 	ASSERT_HAS(text, "dirtyrate_tracked_processes 2\n");
+	ASSERT_HAS(text, "\ndirtyrate_exporter_cache_active 0\n");
 	ASSERT_HAS(text, "# EOF\n");
 }
 
