@@ -8,10 +8,12 @@
  *   per scrape   the Manager's GetAll and GetManagedObjects, sent
  *                together: one consistent reading, or a 503;
  *   from the     the Manager's GetAll, and the processes from a copy kept
- *   cache        up to date from dirtyrated's signals (cache.c), which a
- *                scrape of many processes needs: GetManagedObjects costs
- *                the daemon, dbus-daemon and the exporter about 60 us of
- *                CPU per process, in series.
+ *   cache        up to date from dirtyrated's signals (cache.c): a scrape
+ *                of many processes does not wait for a GetManagedObjects,
+ *                which costs dirtyrated, dbus-daemon and the exporter
+ *                about 50 us of CPU per process, in series; the copy costs
+ *                the exporter and dbus-daemon about 25 us per process per
+ *                pass instead, scraped or not.
  *
  * The cache (--cache) is used with "yes" whenever it can be, with "auto"
  * from min_processes tracked processes on (and until fewer than three
