@@ -26,7 +26,7 @@
 #define MAX_LISTEN 16
 /* --cache=auto: where reading every process per scrape stops being quick
  * (exporter/README.md, bench/RESULTS.md). */
-#define CACHE_AUTO_MIN_PROCESSES 5000
+#define CACHE_AUTO_MIN_PROCESSES 1000
 
 struct options {
 	const char *listen[MAX_LISTEN];
