@@ -11,8 +11,8 @@
  *   cache        up to date from dirtyrated's signals (cache.c): a scrape
  *                of many processes does not wait for a GetManagedObjects,
  *                which costs dirtyrated, dbus-daemon and the exporter
- *                about 50 us of CPU per process, in series; the copy costs
- *                the exporter and dbus-daemon about 25 us per process per
+ *                about 40 us of CPU per process, in series; the copy costs
+ *                the exporter and dbus-daemon about 20 us per process per
  *                pass instead, scraped or not.
  *
  * The cache (--cache) is used with "yes" whenever it can be, with "auto"
