@@ -171,7 +171,13 @@ class Exporter:
         return http_get(self.port, path, accept, method, timeout)
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            # __exit__ will not run: print its log and leave nothing behind here.
+            print("---- exporter log ----\n" + self.log(), file=sys.stderr)
+            self.kill()
+            raise
 
     def __exit__(self, kind, value, tb):
         if kind is None:
