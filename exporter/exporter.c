@@ -94,6 +94,7 @@ static void on_scrape_done(struct snapshot *snapshot, int error, const char *rea
 
 	if (e->options.max_processes != MAX_PROCESSES_ALL)
 		snapshot_select_top(s, e->options.max_processes, &others);
+	e->stats.cache_active = s->from_cache;
 	in = (struct render_input) {
 		.snapshot = s,
 		.others = e->options.max_processes != MAX_PROCESSES_ALL ? &others : NULL,
@@ -103,8 +104,14 @@ static void on_scrape_done(struct snapshot *snapshot, int error, const char *rea
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		enum exposition_format f = waiting[i].format;
 
-		if (!body[f])
+		if (!body[f]) {
+			uint64_t t = now_usec(CLOCK_MONOTONIC);
+
 			r = render_exposition(&in, f, &body[f], &size[f]);
+			if (r >= 0)
+				log_debug("Scrape: %s rendered in %.1f ms, %zu bytes.", exposition_format_name[f],
+					  (double) (now_usec(CLOCK_MONOTONIC) - t) / USEC_PER_MSEC, size[f]);
+		}
 	}
 	/* What the next scrape reports as the previous one's cost: D-Bus and render. */
 	e->stats.last_scrape_duration_sec =
@@ -175,7 +182,7 @@ int exporter_new(sd_event *event, const struct exporter_options *options, struct
 		return -ENOMEM;
 	e->options = *options;
 	e->stats.last_scrape_duration_sec = NAN;
-	r = scrape_client_new(event, options->bus_address, &e->scrape);
+	r = scrape_client_new(event, &options->scrape, &e->scrape);
 	if (r < 0) {
 		free(e);
 		return r;

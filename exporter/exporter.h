@@ -13,11 +13,12 @@
 #include <systemd/sd-event.h>
 
 #include "http-server.h"
+#include "scrape.h"
 
 struct exporter_options {
 	size_t max_processes;		/* MAX_PROCESSES_ALL: every one */
 	uint64_t scrape_timeout_usec;
-	const char *bus_address;	/* NULL: the system bus */
+	struct scrape_options scrape;	/* the bus, the cache */
 };
 
 struct exporter;

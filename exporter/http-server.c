@@ -27,7 +27,7 @@
 struct http_daemon {
 	struct http_server *server;
 	struct MHD_Daemon *mhd;
-	sd_event_source *io, *timer;
+	sd_event_source *io, *timer, *defer;
 	bool run_again;		/* a connection closed during the last run */
 };
 
@@ -323,21 +323,29 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 
 /* ---- MHD on sd-event ---- */
 
-/* MHD runs at the loop's next iteration. */
+/*
+ * MHD runs at the loop's next iteration: a defer source, not a timer due
+ * now, which sd-event would fire at its next 250 ms tick (the default
+ * accuracy of a timer), holding every answer back by up to a quarter of a
+ * second.
+ */
 static void daemon_schedule(struct http_daemon *d) {
-	(void) sd_event_source_set_time_relative(d->timer, 0);
-	(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+	(void) sd_event_source_set_enabled(d->defer, SD_EVENT_ONESHOT);
 }
 
 static void daemon_run(struct http_daemon *d) {
 	MHD_UNSIGNED_LONG_LONG timeout_msec;
+	bool timeout;
 
 	d->run_again = false;
 	if (MHD_run(d->mhd) != MHD_YES)
 		log_warning("libmicrohttpd could not run its event step.");
-	if (d->run_again)
+	timeout = MHD_get_timeout(d->mhd, &timeout_msec) == MHD_YES;
+	if (d->run_again || (timeout && timeout_msec == 0)) {
+		(void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
 		daemon_schedule(d);
-	else if (MHD_get_timeout(d->mhd, &timeout_msec) == MHD_YES) {
+	} else if (timeout) {
+		/* Connection timeouts, in whole seconds: the timer's 250 ms accuracy does. */
 		(void) sd_event_source_set_time_relative(d->timer, (uint64_t) timeout_msec * USEC_PER_MSEC);
 		(void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 	} else
@@ -350,6 +358,11 @@ static int on_mhd_io(sd_event_source *source, int fd, uint32_t revents, void *us
 }
 
 static int on_mhd_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+	daemon_run(userdata);
+	return 0;
+}
+
+static int on_mhd_defer(sd_event_source *source, void *userdata) {
 	daemon_run(userdata);
 	return 0;
 }
@@ -392,6 +405,8 @@ static int daemon_start(struct http_server *s, struct http_daemon *d, int fd) {
 	r = sd_event_add_io(s->event, &d->io, info->epoll_fd, EPOLLIN, on_mhd_io, d);
 	if (r >= 0)
 		r = sd_event_add_time(s->event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_mhd_timer, d);
+	if (r >= 0)
+		r = sd_event_add_defer(s->event, &d->defer, on_mhd_defer, d);
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch libmicrohttpd's events: %m");
 	/* Anything MHD wants to do right away (nothing, normally) happens at the first iteration. */
@@ -450,6 +465,7 @@ struct http_server *http_server_free(struct http_server *s) {
 
 		sd_event_source_disable_unref(d->io);
 		sd_event_source_disable_unref(d->timer);
+		sd_event_source_disable_unref(d->defer);
 		if (d->mhd)
 			MHD_stop_daemon(d->mhd); /* closes the listening socket too */
 	}

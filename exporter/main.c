@@ -24,6 +24,9 @@
 
 #define DEFAULT_PORT "9777"
 #define MAX_LISTEN 16
+/* --cache=auto: where reading every process per scrape stops being quick
+ * (exporter/README.md, bench/RESULTS.md). */
+#define CACHE_AUTO_MIN_PROCESSES 1000
 
 struct options {
 	const char *listen[MAX_LISTEN];
@@ -46,6 +49,13 @@ static void help(void) {
 	       "                              (default: every process)\n"
 	       "  --scrape-timeout TIME       how long a scrape waits for dirtyrated; longer\n"
 	       "                              is a 503 (default 5s; e.g. 500ms, 2s)\n"
+	       "  --cache auto|yes|no         read the processes from a copy kept up to date\n"
+	       "                              by dirtyrated's signals, not all of them per\n"
+	       "                              scrape: auto from %d tracked processes on\n"
+	       "                              (default auto)\n"
+	       "  --cache-resync TIME         how often the cache reads every process again,\n"
+	       "                              the most a Comm, Unit or UID in it can lag\n"
+	       "                              (default 60s)\n"
 	       "  --connection-timeout TIME   close a connection idle this long, or whose\n"
 	       "                              request has not arrived in full by then\n"
 	       "                              (whole seconds, default 10s)\n"
@@ -54,16 +64,18 @@ static void help(void) {
 	       "  -h --help                   show this help\n"
 	       "  --version                   show the version\n\n"
 	       "See dirtyrate-exporter(8).\n",
-	       program_invocation_short_name);
+	       program_invocation_short_name, CACHE_AUTO_MIN_PROCESSES);
 }
 
 static int parse_options(int argc, char **argv, struct options *o) {
-	enum { ARG_LISTEN = 0x100, ARG_MAX_PROCESSES, ARG_SCRAPE_TIMEOUT, ARG_CONNECTION_TIMEOUT,
-	       ARG_MAX_CONNECTIONS, ARG_DEBUG, ARG_VERSION };
+	enum { ARG_LISTEN = 0x100, ARG_MAX_PROCESSES, ARG_SCRAPE_TIMEOUT, ARG_CACHE, ARG_CACHE_RESYNC,
+	       ARG_CONNECTION_TIMEOUT, ARG_MAX_CONNECTIONS, ARG_DEBUG, ARG_VERSION };
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, ARG_LISTEN },
 		{ "max-processes", required_argument, NULL, ARG_MAX_PROCESSES },
 		{ "scrape-timeout", required_argument, NULL, ARG_SCRAPE_TIMEOUT },
+		{ "cache", required_argument, NULL, ARG_CACHE },
+		{ "cache-resync", required_argument, NULL, ARG_CACHE_RESYNC },
 		{ "connection-timeout", required_argument, NULL, ARG_CONNECTION_TIMEOUT },
 		{ "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS },
 		{ "debug", no_argument, NULL, ARG_DEBUG },
@@ -99,6 +111,22 @@ static int parse_options(int argc, char **argv, struct options *o) {
 				return log_error_errno(EINVAL, "--scrape-timeout=%s: expected a time between 1us and 1h, "
 							       "e.g. 5s or 500ms.", optarg);
 			o->exporter.scrape_timeout_usec = usec;
+			break;
+		case ARG_CACHE: {
+			size_t i;
+
+			for (i = 0; i < _CACHE_MODE_MAX && !streq(optarg, cache_mode_name[i]); i++)
+				;
+			if (i == _CACHE_MODE_MAX)
+				return log_error_errno(EINVAL, "--cache=%s: expected auto, yes or no.", optarg);
+			o->exporter.scrape.cache = (enum cache_mode) i;
+			break;
+		}
+		case ARG_CACHE_RESYNC:
+			if (parse_time_usec(optarg, &usec) < 0 || usec < USEC_PER_SEC || usec > 24 * 3600 * USEC_PER_SEC)
+				return log_error_errno(EINVAL, "--cache-resync=%s: expected a time between 1s and 24h, "
+							       "e.g. 60s or 10min.", optarg);
+			o->exporter.scrape.cache_resync_usec = usec;
 			break;
 		case ARG_CONNECTION_TIMEOUT:
 			/* libmicrohttpd counts this one in whole seconds. */
@@ -246,8 +274,8 @@ static int run(const struct options *o) {
 	if (r < 0)
 		return r;
 
-	log_info("Serving %s (dirtyrated read on demand, %.1f s budget%s).", status,
-		 (double) o->exporter.scrape_timeout_usec / USEC_PER_SEC,
+	log_info("Serving %s (dirtyrated read on demand, %.1f s budget, --cache=%s%s).", status,
+		 (double) o->exporter.scrape_timeout_usec / USEC_PER_SEC, cache_mode_name[o->exporter.scrape.cache],
 		 o->exporter.max_processes == MAX_PROCESSES_ALL ? "" : ", --max-processes");
 	(void) sd_notifyf(false, "READY=1\nSTATUS=Serving %s", status);
 
@@ -268,6 +296,11 @@ int main(int argc, char **argv) {
 		.exporter = {
 			.max_processes = MAX_PROCESSES_ALL,
 			.scrape_timeout_usec = 5 * USEC_PER_SEC,
+			.scrape = {
+				.cache = CACHE_AUTO,
+				.cache_min_processes = CACHE_AUTO_MIN_PROCESSES,
+				.cache_resync_usec = 60 * USEC_PER_SEC,
+			},
 		},
 		.http = {
 			.connection_timeout_sec = 10,

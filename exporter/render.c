@@ -15,6 +15,11 @@ const char *const exposition_content_type[_FORMAT_MAX] = {
 	[FORMAT_OPENMETRICS] = "application/openmetrics-text; version=1.0.0; charset=utf-8",
 };
 
+const char *const exposition_format_name[_FORMAT_MAX] = {
+	[FORMAT_TEXT] = "text",
+	[FORMAT_OPENMETRICS] = "OpenMetrics",
+};
+
 enum metric_type {
 	METRIC_GAUGE,
 	METRIC_COUNTER,
@@ -111,13 +116,43 @@ void render_label_value(struct strbuf *b, const char *s) {
 	}
 }
 
-/* Go's and Python's float syntax: NaN, +Inf, -Inf, and the shortest %g that reads back the same. */
-static void format_double(char *buf, size_t size, double v) {
+/* Decimal digits of v, written backwards from end; returns where they start. */
+static char *u64_digits(char *end, uint64_t v) {
+	do {
+		*--end = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+static void format_u64(char *buf, size_t size, uint64_t v) {
+	char digits[24], *p = u64_digits(digits + sizeof(digits), v);
+	size_t n = (size_t) (digits + sizeof(digits) - p);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+}
+
+/*
+ * Go's and Python's float syntax: NaN, +Inf, -Inf, and the shortest %g
+ * that reads back the same. Whole numbers below 10^15 (counters, sizes, a
+ * rate of 0), most of an exposition, are written as integers, which is
+ * what %.15g writes for them too, without its cost.
+ */
+void render_double(char *buf, size_t size, double v) {
 	if (isnan(v))
 		snprintf(buf, size, "NaN");
 	else if (isinf(v))
 		snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
-	else {
+	else if (fabs(v) < 1e15 && v == trunc(v) && !(v == 0 && signbit(v))) {
+		if (v < 0) {
+			buf[0] = '-';
+			format_u64(buf + 1, size - 1, (uint64_t) -v);
+		} else
+			format_u64(buf, size, (uint64_t) v);
+	} else {
 		/* 15 digits is what most values need; 17 always reads back exactly. */
 		snprintf(buf, size, "%.15g", v);
 		if (strtod(buf, NULL) != v)
@@ -157,12 +192,8 @@ static void sample(struct writer *w, const char *labels, const char *extra_name,
 static void sample_double(struct writer *w, const char *labels, double v) {
 	char buf[32];
 
-	format_double(buf, sizeof(buf), v);
+	render_double(buf, sizeof(buf), v);
 	sample(w, labels, NULL, NULL, buf);
-}
-
-static void format_u64(char *buf, size_t size, uint64_t v) {
-	snprintf(buf, size, "%" PRIu64, v);
 }
 
 static void sample_u64(struct writer *w, const char *labels, uint64_t v) {
@@ -221,9 +252,9 @@ static void process_value(const struct process_sample *p, enum process_field fie
 			  size_t size) {
 	switch (field) {
 	case FIELD_RATE:
-		return format_double(buf, size, p->rate[window]);
+		return render_double(buf, size, p->rate[window]);
 	case FIELD_RATE_STDERR:
-		return format_double(buf, size, p->rate_stderr[window]);
+		return render_double(buf, size, p->rate_stderr[window]);
 	case FIELD_DIRTIED_BYTES:
 		return format_u64(buf, size, p->dirtied_bytes_total);
 	case FIELD_WRITE_FAULTS:
@@ -237,7 +268,7 @@ static void process_value(const struct process_sample *p, enum process_field fie
 	case FIELD_SCANNED_BYTES:
 		return format_u64(buf, size, p->scanned_bytes);
 	case FIELD_START_TIME:
-		return format_double(buf, size, (double) p->start_timestamp_usec / USEC_PER_SEC);
+		return render_double(buf, size, (double) p->start_timestamp_usec / USEC_PER_SEC);
 	}
 }
 
@@ -329,7 +360,10 @@ static const struct family
 	scrape_duration = { "dirtyrate_exporter_scrape_duration_seconds", METRIC_GAUGE, "seconds",
 			    "D-Bus and render time of the exporter's previous scrape." },
 	scrape_errors = { "dirtyrate_exporter_scrape_errors", METRIC_COUNTER, NULL,
-			  "Scrapes the exporter answered with 503 (dirtyrated absent, slow or restarting)." };
+			  "Scrapes the exporter answered with 503 (dirtyrated absent, slow or restarting)." },
+	cache_active = { "dirtyrate_exporter_cache_active", METRIC_GAUGE, NULL,
+			 "1 if this scrape's processes came from the copy kept up to date by dirtyrated's signals "
+			 "(--cache), 0 if they were read with GetManagedObjects." };
 
 static double usec_to_sec(uint64_t usec) {
 	return (double) usec / USEC_PER_SEC;
@@ -378,7 +412,7 @@ static void render_others(struct writer *w, const struct others_aggregate *o) {
 	for (size_t win = 0; win < _WINDOW_MAX; win++) {
 		char value[32];
 
-		format_double(value, sizeof(value), o->rate[win]);
+		render_double(value, sizeof(value), o->rate[win]);
 		sample(w, NULL, "window", rate_window_label[win], value);
 	}
 }
@@ -389,6 +423,8 @@ static void render_self(struct writer *w, const struct exporter_stats *self) {
 		sample_double(w, NULL, self->last_scrape_duration_sec);
 	begin(w, &scrape_errors);
 	sample_u64(w, NULL, self->scrape_errors_total);
+	begin(w, &cache_active);
+	sample_u64(w, NULL, self->cache_active);
 }
 
 int render_exposition(const struct render_input *in, enum exposition_format format, char **ret, size_t *ret_size) {

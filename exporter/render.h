@@ -20,11 +20,13 @@ enum exposition_format {
 };
 
 extern const char *const exposition_content_type[_FORMAT_MAX];
+extern const char *const exposition_format_name[_FORMAT_MAX];	/* for logs: "text", "OpenMetrics" */
 
 /* The exporter's own figures, exported with every scrape. */
 struct exporter_stats {
 	double last_scrape_duration_sec;	/* the previous scrape's D-Bus + render time; NaN before one */
 	uint64_t scrape_errors_total;		/* scrapes answered 503 */
+	bool cache_active;			/* this scrape's processes came from the signal-fed cache */
 };
 
 struct render_input {
@@ -43,3 +45,7 @@ int render_exposition(const struct render_input *in, enum exposition_format form
  * comm may hold any bytes). Exposed for the tests.
  */
 void render_label_value(struct strbuf *b, const char *s);
+
+/* A sample value: NaN, +Inf, -Inf, or the shortest of %.15g and %.17g that
+ * reads back as v (size >= 32). Exposed for the tests. */
+void render_double(char *buf, size_t size, double v);

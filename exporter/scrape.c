@@ -9,8 +9,16 @@
 
 #include <dirtyrate/bus.h>
 
+#include "bus-properties.h"
+#include "cache.h"
 #include "scrape.h"
 #include "util.h"
+
+const char *const cache_mode_name[_CACHE_MODE_MAX] = {
+	[CACHE_NO] = "no",
+	[CACHE_AUTO] = "auto",
+	[CACHE_YES] = "yes",
+};
 
 enum call {
 	CALL_MANAGER,	/* Properties.GetAll of the Manager */
@@ -21,233 +29,30 @@ enum call {
 struct scrape_client {
 	sd_event *event;
 	sd_bus *bus;
+	struct scrape_options options;
 	char *bus_address;
+	struct process_cache *cache;
+	struct field_positions positions;	/* GetManagedObjects' property order */
 
 	/* The scrape in flight. */
 	bool busy;
+	bool from_cache;		/* only the GetAll was sent: the processes come from the cache */
 	scrape_done_t done;
 	void *userdata;
 	uint64_t timeout_usec;
 	uint64_t start_usec;		/* CLOCK_MONOTONIC */
 	sd_bus_slot *slot[_CALL_MAX];
 	sd_bus_message *reply[_CALL_MAX];
+	uint64_t reply_usec[_CALL_MAX];	/* when each reply arrived, for the debug log */
 	sd_event_source *defer;		/* reports an error found before any call was sent */
 	int error;
 	char reason[256];
 };
 
-/* ---- properties into structs ---- */
-
-enum field_type { FIELD_U32, FIELD_U64, FIELD_DOUBLE, FIELD_BOOL, FIELD_STRING, FIELD_STRV_JOINED };
-
-struct field {
-	const char *name;
-	enum field_type type;
-	size_t offset;
-};
-
-#define D(name, type, member) { name, type, offsetof(struct daemon_sample, member) }
-static const struct field manager_fields[] = {
-	D("Version", FIELD_STRING, version),
-	D("Backend", FIELD_STRING, backend),
-	D("ReadAccess", FIELD_STRING, read_access),
-	D("Features", FIELD_STRV_JOINED, features),
-	D("TrackedProcesses", FIELD_U32, tracked_processes),
-	D("SampleIntervalUSec", FIELD_U64, sample_interval_usec),
-	D("LastSampleTimestamp", FIELD_U64, last_sample_timestamp_usec),
-	D("LastSampleDurationUSec", FIELD_U64, last_sample_duration_usec),
-	D("DaemonCPUUSec", FIELD_U64, cpu_usec),
-	D("SampledPagesPerSec", FIELD_DOUBLE, sampled_pages_per_sec),
-};
-#undef D
-
-#define P(name, type, member) { name, type, offsetof(struct process_sample, member) }
-static const struct field process_fields[] = {
-	P("PID", FIELD_U32, pid),
-	P("UID", FIELD_U32, uid),
-	P("StartTimestamp", FIELD_U64, start_timestamp_usec),
-	P("StartTimestampBoottime", FIELD_U64, start_boottime_usec),
-	P("Comm", FIELD_STRING, comm),
-	P("Unit", FIELD_STRING, unit),
-	P("Backend", FIELD_STRING, backend),
-	P("DirtyBytesPerSec", FIELD_DOUBLE, rate[WINDOW_SAMPLE]),
-	P("DirtyBytesPerSecAvg10", FIELD_DOUBLE, rate[WINDOW_10S]),
-	P("DirtyBytesPerSecAvg60", FIELD_DOUBLE, rate[WINDOW_60S]),
-	P("DirtyBytesPerSecAvg300", FIELD_DOUBLE, rate[WINDOW_300S]),
-	P("DirtyBytesPerSecStdError", FIELD_DOUBLE, rate_stderr[WINDOW_SAMPLE]),
-	P("DirtyBytesPerSecAvg10StdError", FIELD_DOUBLE, rate_stderr[WINDOW_10S]),
-	P("DirtyBytesPerSecAvg60StdError", FIELD_DOUBLE, rate_stderr[WINDOW_60S]),
-	P("DirtyBytesPerSecAvg300StdError", FIELD_DOUBLE, rate_stderr[WINDOW_300S]),
-	P("DirtiedBytesTotal", FIELD_U64, dirtied_bytes_total),
-	P("WriteFaultsTotal", FIELD_U64, write_faults_total),
-	P("ForeignClears", FIELD_U64, foreign_clears),
-	P("LastSampleDisturbed", FIELD_BOOL, last_sample_disturbed),
-	P("ResidentBytes", FIELD_U64, resident_bytes),
-	P("ScannedBytes", FIELD_U64, scanned_bytes),
-};
-#undef P
-
-static const char *const field_signature[] = {
-	[FIELD_U32] = "u", [FIELD_U64] = "t", [FIELD_DOUBLE] = "d",
-	[FIELD_BOOL] = "b", [FIELD_STRING] = "s", [FIELD_STRV_JOINED] = "as",
-};
-
-/* A protocol problem, in the reason: what the exporter expected of the daemon. */
-_printf_(4, 5) static int bad_reply(char *reason, size_t size, int error, const char *fmt, ...) {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, size, fmt, ap);
-	va_end(ap);
-	return error;
-}
-
-static int read_strv_joined(sd_bus_message *m, char **ret) {
-	char *joined = NULL;
-	size_t size = 0;
-	const char *s;
-	FILE *f;
-	int r;
-
-	r = sd_bus_message_enter_container(m, 'a', "s");
-	if (r < 0)
-		return r;
-	f = open_memstream(&joined, &size);
-	if (!f)
-		return -ENOMEM;
-	for (bool first = true; (r = sd_bus_message_read_basic(m, 's', &s)) > 0; first = false)
-		fprintf(f, "%s%s", first ? "" : ",", s);
-	if (fclose(f) != 0 || r < 0) {
-		free(joined);
-		return r < 0 ? r : -ENOMEM;
-	}
-	*ret = joined;
-	return sd_bus_message_exit_container(m);
-}
-
-static int read_field(sd_bus_message *m, const struct field *f, void *base) {
-	void *p = (uint8_t *) base + f->offset;
-	const char *s;
-	int b, r;
-
-	switch (f->type) {
-	case FIELD_U32:
-		return sd_bus_message_read_basic(m, 'u', p);
-	case FIELD_U64:
-		return sd_bus_message_read_basic(m, 't', p);
-	case FIELD_DOUBLE:
-		return sd_bus_message_read_basic(m, 'd', p);
-	case FIELD_BOOL:
-		r = sd_bus_message_read_basic(m, 'b', &b);
-		if (r >= 0)
-			*(bool *) p = b;
-		return r;
-	case FIELD_STRING:
-		r = sd_bus_message_read_basic(m, 's', &s);
-		if (r < 0)
-			return r;
-		free(*(char **) p);
-		*(char **) p = strdup(s);
-		return *(char **) p ? 0 : -ENOMEM;
-	case FIELD_STRV_JOINED:
-		free(*(char **) p);
-		*(char **) p = NULL;
-		return read_strv_joined(m, p);
-	}
-	return -EINVAL;
-}
-
-/* An a{sv} of properties into the struct at base; every field of the table must be there. */
-static int read_properties(sd_bus_message *m, const struct field *fields, size_t n, void *base, char *reason,
-			   size_t reason_size) {
-	uint64_t seen = 0;
-	int r;
-
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const struct field *f = NULL;
-		const char *name;
-
-		r = sd_bus_message_read_basic(m, 's', &name);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < n && !f; i++)
-			if (streq(fields[i].name, name)) {
-				f = &fields[i];
-				seen |= UINT64_C(1) << i;
-			}
-		if (!f)
-			r = sd_bus_message_skip(m, "v");
-		else {
-			r = sd_bus_message_enter_container(m, 'v', field_signature[f->type]);
-			if (r == -ENXIO)
-				return bad_reply(reason, reason_size, -EBADMSG,
-						 "unexpected reply from dirtyrated: property %s has another type", name);
-			if (r >= 0)
-				r = read_field(m, f, base);
-			if (r >= 0)
-				r = sd_bus_message_exit_container(m);
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++)
-		if (!(seen & (UINT64_C(1) << i)))
-			return bad_reply(reason, reason_size, -EBADMSG,
-					 "unexpected reply from dirtyrated: no property %s", fields[i].name);
-	return sd_bus_message_exit_container(m);
-}
-
-static int read_manager(sd_bus_message *m, struct snapshot *s, char *reason, size_t size) {
-	return read_properties(m, manager_fields, ELEMENTSOF(manager_fields), &s->daemon, reason, size);
-}
-
-/* GetManagedObjects: a{oa{sa{sv}}}, of which the org.dirtyrate1.Process interfaces. */
-static int read_processes(sd_bus_message *m, struct snapshot *s, char *reason, size_t size) {
-	int r;
-
-	r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}")) > 0) {
-		r = sd_bus_message_skip(m, "o");
-		if (r >= 0)
-			r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-		while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-			const char *iface;
-
-			r = sd_bus_message_read_basic(m, 's', &iface);
-			if (r >= 0 && streq(iface, DIRTYRATE_PROCESS_INTERFACE)) {
-				struct process_sample *p = snapshot_add_process(s);
-
-				r = p ? read_properties(m, process_fields, ELEMENTSOF(process_fields), p, reason, size)
-				      : -ENOMEM;
-			} else if (r >= 0)
-				r = sd_bus_message_skip(m, "a{sv}");
-			if (r >= 0)
-				r = sd_bus_message_exit_container(m);
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(m);
-}
-
 /* ---- the scrape ---- */
 
 static void scrape_reset(struct scrape_client *c) {
+	c->from_cache = false;
 	for (size_t i = 0; i < _CALL_MAX; i++) {
 		c->slot[i] = sd_bus_slot_unref(c->slot[i]);
 		c->reply[i] = sd_bus_message_unref(c->reply[i]);
@@ -258,31 +63,125 @@ static void scrape_reset(struct scrape_client *c) {
 	c->reason[0] = 0;
 }
 
+static void cache_drop(struct scrape_client *c, const char *why) {
+	if (!c->cache)
+		return;
+	log_info("Not reading from the cache any more (%s): every scrape reads all processes.", why);
+	c->cache = process_cache_free(c->cache);
+}
+
+/* After a reading: build the cache, or drop it, as --cache says. */
+static void cache_update(struct scrape_client *c, const struct snapshot *s) {
+	const struct daemon_sample *d = &s->daemon;
+	bool all = d->read_access && streq(d->read_access, "all");
+	size_t n = d->tracked_processes;
+	int r;
+
+	if (c->cache && c->options.cache == CACHE_AUTO && n < c->options.cache_min_processes / 4 * 3) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%zu tracked processes, fewer than %zu", n,
+			 c->options.cache_min_processes / 4 * 3);
+		cache_drop(c, why);
+	}
+	if (c->cache || !all || c->options.cache == CACHE_NO ||
+	    (c->options.cache == CACHE_AUTO && n < c->options.cache_min_processes))
+		return;
+	r = process_cache_new(c->bus, c->event, c->options.cache_resync_usec, c->timeout_usec, &c->cache);
+	if (r < 0)
+		log_warning_errno(r, "Cannot start the cache, reading every process per scrape: %m");
+	else
+		log_info("%zu tracked processes: building a cache from dirtyrated's signals, resynced every %.0f s%s.",
+			 n, (double) c->options.cache_resync_usec / USEC_PER_SEC,
+			 c->options.cache == CACHE_AUTO ? " (--cache=auto)" : "");
+}
+
+/*
+ * Whether the cache can answer the scrape whose GetAll is s, from sender:
+ * it follows this daemon, which broadcasts, and has every process.
+ */
+static bool cache_usable(struct scrape_client *c, const struct snapshot *s, const char *sender) {
+	const char *reason = NULL;
+	char why[128];
+
+	if (process_cache_broken(c->cache, &reason))
+		cache_drop(c, reason);
+	else if (!process_cache_live(c->cache))
+		cache_drop(c, "it was not ready");
+	else if (!sender || !streq(sender, process_cache_owner(c->cache)))
+		cache_drop(c, "dirtyrated restarted");
+	else if (!s->daemon.read_access || !streq(s->daemon.read_access, "all"))
+		cache_drop(c, "dirtyrated's ReadAccess is not all");
+	else if (process_cache_size(c->cache) != s->daemon.tracked_processes) {
+		snprintf(why, sizeof(why), "it has %zu processes, dirtyrated tracks %" PRIu32,
+			 process_cache_size(c->cache), s->daemon.tracked_processes);
+		cache_drop(c, why);
+	} else
+		return true;
+	return false;
+}
+
+/* The cache could not answer after all: read the processes now, in the same scrape. */
+static int send_objects_call(struct scrape_client *c);
+_printf_(3, 4) static void scrape_fail(struct scrape_client *c, int error, const char *fmt, ...);
+
 static void scrape_finish(struct scrape_client *c) {
 	_cleanup_(snapshot_freep) struct snapshot *s = NULL;
 	scrape_done_t done = c->done;
 	void *userdata = c->userdata;
 	char reason[sizeof(c->reason)];
+	const char *sender = NULL;
 	int r = c->error;
 
 	strcpy(reason, c->reason);
 	if (r == 0) {
-		const char *a = sd_bus_message_get_sender(c->reply[CALL_MANAGER]);
-		const char *b = sd_bus_message_get_sender(c->reply[CALL_OBJECTS]);
+		sender = sd_bus_message_get_sender(c->reply[CALL_MANAGER]);
+		if (!c->from_cache) {
+			const char *b = sd_bus_message_get_sender(c->reply[CALL_OBJECTS]);
 
-		/* Both must come from one daemon: a restart between them would mix two. */
-		if (!a || !b || !streq(a, b)) {
-			r = -EAGAIN;
-			snprintf(reason, sizeof(reason), "dirtyrated restarted during the scrape");
+			/* Both must come from one daemon: a restart between them would mix two. */
+			if (!sender || !b || !streq(sender, b)) {
+				r = -EAGAIN;
+				snprintf(reason, sizeof(reason), "dirtyrated restarted during the scrape");
+			}
 		}
 	}
 	if (r == 0) {
+		uint64_t t = now_usec(CLOCK_MONOTONIC);
+
 		s = snapshot_new();
-		r = s ? read_manager(c->reply[CALL_MANAGER], s, reason, sizeof(reason)) : -ENOMEM;
+		/* Read again from its start when the cache sent us back for the processes. */
+		r = s ? sd_bus_message_rewind(c->reply[CALL_MANAGER], true) : -ENOMEM;
 		if (r >= 0)
-			r = read_processes(c->reply[CALL_OBJECTS], s, reason, sizeof(reason));
+			r = read_manager_properties(c->reply[CALL_MANAGER], &s->daemon, reason, sizeof(reason));
+		if (r >= 0 && c->from_cache && !cache_usable(c, s, sender)) {
+			/* Read per scrape instead, within what is left of the budget. */
+			c->from_cache = false;
+			r = send_objects_call(c);
+			if (r >= 0)
+				return; /* back here with its reply */
+			scrape_fail(c, r, "cannot send to the system bus: %s", strerror(-r));
+			strcpy(reason, c->reason);
+		}
+		if (r >= 0 && c->from_cache)
+			r = process_cache_copy(c->cache, s);
+		else if (r >= 0)
+			r = read_managed_objects(c->reply[CALL_OBJECTS], s, &c->positions, reason, sizeof(reason));
 		if (r < 0 && !reason[0])
 			snprintf(reason, sizeof(reason), "cannot read dirtyrated's reply: %s", strerror(-r));
+		if (r >= 0 && c->from_cache)
+			log_debug("Scrape: GetAll answered after %.1f ms; %zu processes copied from the cache in %.1f ms "
+				  "(%" PRIu64 " signals applied so far).",
+				  (double) (c->reply_usec[CALL_MANAGER] - c->start_usec) / USEC_PER_MSEC, s->n_processes,
+				  (double) (now_usec(CLOCK_MONOTONIC) - t) / USEC_PER_MSEC, process_cache_signals(c->cache));
+		else if (r >= 0)
+			log_debug("Scrape: GetAll answered after %.1f ms, GetManagedObjects after %.1f ms; "
+				  "%zu processes parsed in %.1f ms.",
+				  (double) (c->reply_usec[CALL_MANAGER] - c->start_usec) / USEC_PER_MSEC,
+				  (double) (c->reply_usec[CALL_OBJECTS] - c->start_usec) / USEC_PER_MSEC,
+				  s->n_processes, (double) (now_usec(CLOCK_MONOTONIC) - t) / USEC_PER_MSEC);
+		if (r >= 0)
+			cache_update(c, s);
 	}
 	/* done() may start the next scrape. */
 	scrape_reset(c);
@@ -336,8 +235,10 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 		/* The other call is of no use any more. */
 		for (size_t k = 0; k < _CALL_MAX; k++)
 			c->slot[k] = sd_bus_slot_unref(c->slot[k]);
-	} else
+	} else {
 		c->reply[i] = sd_bus_message_ref(m);
+		c->reply_usec[i] = now_usec(CLOCK_MONOTONIC);
+	}
 
 	if (!c->slot[CALL_MANAGER] && !c->slot[CALL_OBJECTS])
 		scrape_finish(c);
@@ -372,7 +273,7 @@ static int connect_bus(struct scrape_client *c) {
 	return 0;
 }
 
-static int send_call(struct scrape_client *c, enum call i) {
+static int send_call(struct scrape_client *c, enum call i, uint64_t timeout_usec) {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 	int r;
 
@@ -390,10 +291,17 @@ static int send_call(struct scrape_client *c, enum call i) {
 		r = sd_bus_message_set_auto_start(m, false);
 	if (r < 0)
 		return r;
-	return sd_bus_call_async(c->bus, &c->slot[i], m, on_reply, c, c->timeout_usec);
+	return sd_bus_call_async(c->bus, &c->slot[i], m, on_reply, c, timeout_usec);
+}
+
+static int send_objects_call(struct scrape_client *c) {
+	uint64_t spent = now_usec(CLOCK_MONOTONIC) - c->start_usec;
+
+	return send_call(c, CALL_OBJECTS, spent < c->timeout_usec ? c->timeout_usec - spent : 1);
 }
 
 int scrape_client_start(struct scrape_client *c, uint64_t timeout_usec, scrape_done_t done, void *userdata) {
+	const char *reason;
 	int r;
 
 	if (c->busy)
@@ -407,13 +315,19 @@ int scrape_client_start(struct scrape_client *c, uint64_t timeout_usec, scrape_d
 	/* A connection the bus closed (dbus-daemon restarted, or gone) does not come back: replace it. */
 	if (c->bus && sd_bus_is_open(c->bus) <= 0) {
 		log_info("The system bus connection was closed; connecting again.");
+		cache_drop(c, "the bus connection was closed");
 		c->bus = sd_bus_flush_close_unref(c->bus);
 	}
+	if (process_cache_broken(c->cache, &reason))
+		cache_drop(c, reason);
+	/* While it builds, per scrape. */
+	c->from_cache = process_cache_live(c->cache);
+
 	r = c->bus ? 0 : connect_bus(c);
 	if (r < 0)
 		scrape_fail(c, r, "cannot connect to the system bus: %s", strerror(-r));
-	for (size_t i = 0; r >= 0 && i < _CALL_MAX; i++) {
-		r = send_call(c, i);
+	for (size_t i = 0; r >= 0 && i < (c->from_cache ? 1 : _CALL_MAX); i++) {
+		r = send_call(c, i, timeout_usec);
 		if (r < 0)
 			scrape_fail(c, r, "cannot send to the system bus: %s", strerror(-r));
 	}
@@ -430,17 +344,19 @@ int scrape_client_start(struct scrape_client *c, uint64_t timeout_usec, scrape_d
 	return 0;
 }
 
-int scrape_client_new(sd_event *event, const char *bus_address, struct scrape_client **ret) {
+int scrape_client_new(sd_event *event, const struct scrape_options *options, struct scrape_client **ret) {
 	struct scrape_client *c;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->event = sd_event_ref(event);
-	if (bus_address && !(c->bus_address = strdup(bus_address))) {
+	c->options = *options;
+	if (options->bus_address && !(c->bus_address = strdup(options->bus_address))) {
 		scrape_client_free(c);
 		return -ENOMEM;
 	}
+	c->options.bus_address = c->bus_address;
 	*ret = c;
 	return 0;
 }
@@ -449,6 +365,7 @@ struct scrape_client *scrape_client_free(struct scrape_client *c) {
 	if (!c)
 		return NULL;
 	scrape_reset(c);
+	process_cache_free(c->cache);
 	sd_bus_flush_close_unref(c->bus);
 	sd_event_unref(c->event);
 	free(c->bus_address);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static void process_sample_done(struct process_sample *p) {
 	free(p->comm);
 	free(p->unit);
 	free(p->backend);
+	p->comm = p->unit = p->backend = NULL;
 }
 
 void snapshot_free(struct snapshot *s) {
@@ -54,6 +56,30 @@ struct process_sample *snapshot_add_process(struct snapshot *s) {
 	for (size_t w = 0; w < _WINDOW_MAX; w++)
 		p->rate[w] = p->rate_stderr[w] = NAN;
 	return p;
+}
+
+void snapshot_drop_last(struct snapshot *s) {
+	if (s->n_processes > 0)
+		process_sample_done(&s->processes[--s->n_processes]);
+}
+
+void process_sample_free(struct process_sample *p) {
+	if (p) {
+		process_sample_done(p);
+		free(p);
+	}
+}
+
+int process_sample_copy(struct process_sample *dst, const struct process_sample *src) {
+	*dst = *src;
+	dst->comm = src->comm ? strdup(src->comm) : NULL;
+	dst->unit = src->unit ? strdup(src->unit) : NULL;
+	dst->backend = src->backend ? strdup(src->backend) : NULL;
+	if ((src->comm && !dst->comm) || (src->unit && !dst->unit) || (src->backend && !dst->backend)) {
+		process_sample_done(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int compare_by_rate(const void *a, const void *b) {

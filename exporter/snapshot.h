@@ -53,6 +53,7 @@ struct snapshot {
 	struct daemon_sample daemon;
 	struct process_sample *processes;
 	size_t n_processes, n_allocated;
+	bool from_cache;			/* the processes came from the signal-fed cache */
 };
 
 /* What --max-processes leaves out, summed: separate series, never mixed
@@ -72,6 +73,13 @@ static inline void snapshot_freep(struct snapshot **s) {
 
 /* Appends a zeroed process (rates NaN); NULL when out of memory. */
 struct process_sample *snapshot_add_process(struct snapshot *s);
+/* Takes the last one added off again. */
+void snapshot_drop_last(struct snapshot *s);
+
+/* A deep copy (the strings too) into *dst; -ENOMEM leaves *dst empty. */
+int process_sample_copy(struct process_sample *dst, const struct process_sample *src);
+/* Frees one allocated by itself (the cache's), strings and all. */
+void process_sample_free(struct process_sample *p);
 
 /*
  * Keeps the max processes with the highest 60 s average (the ranking that

@@ -1,37 +1,56 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * scrape-scale: what one scrape of dirtyrate-exporter costs when dirtyrated
- * tracks many processes. Run inside tools/dirtyrate-session (it needs
- * DBUS_SYSTEM_BUS_ADDRESS); bench/exporter/run does.
+ * tracks many processes, and where its time goes. Run inside
+ * tools/dirtyrate-session (it needs DBUS_SYSTEM_BUS_ADDRESS and
+ * DIRTYRATED_PID); bench/exporter/run does.
  *
  *   scrape-scale --exporter PATH [--processes N,N,...] [--scrapes K] [--port P]
+ *                [--exporter-arg ARG]... [--exporter-log FILE]
  *
  * For each N (default 1000 and 10000), grows the tracked set to N sleeping
  * children, waits for two whole sample passes (every process has its
- * rates), starts a fresh exporter on 127.0.0.1:P (default: a free port) with
- * --max-processes unset, and scrapes /metrics K times (default 20) in each
- * format, 100 ms apart: with the Accept header Prometheus 2.42 sends (it
- * prefers OpenMetrics) and with none (text 0.0.4). One scrape is the time
- * from connect() to the body's last byte (by Content-Length, where
- * Prometheus stops reading; how long the exporter then took to close the
- * connection is printed apart). A 200 must list every tracked process,
- * or the run fails; other answers (a 503 when the daemon does not answer
- * within the exporter's budget) are counted as failed scrapes, at the time
- * they took, and a row with any is not met. Prints the median, p90 and max
- * of the scrape time, the response's size and series, what the exporter
- * says its D-Bus and rendering took (the median of
- * dirtyrate_exporter_scrape_duration_seconds), its CPU time per scrape,
- * its RSS and peak RSS, and the daemon's pass time, next to the targets
- * (100 ms at 1000 processes, 1 s at 10 000); then the floor under any
- * scrape, the same GetManagedObjects called by the benchmark itself.
+ * rates), starts a fresh exporter on 127.0.0.1:P (default: a free port;
+ * --exporter-arg passes it more options, --max-processes is never given)
+ * with --debug, its log in FILE (default: a temporary file), and:
+ *
+ *  1. scrapes /metrics K times (default 20) in each format, 100 ms apart,
+ *     while the daemon samples at its interval: with the Accept header
+ *     Prometheus 2.42 sends (it prefers OpenMetrics) and with none (text
+ *     0.0.4). One scrape is the time from connect() to the body's last byte
+ *     (by Content-Length, where Prometheus stops reading; how long the
+ *     exporter then took to close the connection is printed apart). A 200
+ *     must list every tracked process, or the run fails; other answers (a
+ *     503 when the daemon does not answer within the exporter's budget)
+ *     are counted as failed scrapes, at the time they took, and a row with
+ *     any is not met. Per format: the median, p99 and max of the scrape
+ *     time (with K <= 50 the p99 is the slowest), the response's
+ *     size and series, what the exporter says its D-Bus and rendering took
+ *     (the median of dirtyrate_exporter_scrape_duration_seconds), its CPU
+ *     time per scrape, and the verdict against the target (p99 <= 100 ms at
+ *     1000 processes, <= 1 s at 10 000); then the exporter's own phases
+ *     from its debug log (the wait for dirtyrated's two replies, the parse,
+ *     the render), medians;
+ *  2. with sampling paused (SetSampleInterval 1 h, restored after), so that
+ *     every CPU second is the scrape's: K GetManagedObjects called by the
+ *     benchmark itself (the floor under any scrape: the daemon builds the
+ *     reply, dbus-daemon relays it, this process reads it without parsing),
+ *     and K OpenMetrics scrapes, each with the CPU time per call of
+ *     dirtyrated, dbus-daemon, the exporter and this client (from
+ *     /proc/PID/stat: 10 ms ticks, averaged over K) and the reply's size
+ *     (the peak of what dbus-daemon queued for this client, its
+ *     Debug.Stats);
+ *  3. the exporter's RSS and peak RSS, and the daemon's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,7 +163,13 @@ static uint16_t free_port(void) {
 	return ntohs(sa.sin_port);
 }
 
-static pid_t exporter_start(const char *exporter, uint16_t port) {
+#define MAX_EXPORTER_ARGS 16
+
+static const char *exporter_args[MAX_EXPORTER_ARGS];
+static unsigned n_exporter_args;
+
+/* The exporter with --debug, its stdout and stderr appended to log_path. */
+static pid_t exporter_start(const char *exporter, uint16_t port, const char *log_path) {
 	char listen[64];
 	pid_t pid;
 
@@ -152,8 +177,21 @@ static pid_t exporter_start(const char *exporter, uint16_t port) {
 	pid = fork();
 	ASSERT_TRUE(pid >= 0);
 	if (pid == 0) {
+		const char *argv[MAX_EXPORTER_ARGS + 8];
+		unsigned argc = 0;
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(127);
 		prctl_set_pdeathsig();
-		execl(exporter, exporter, "--listen", listen, (char *) NULL);
+		argv[argc++] = exporter;
+		argv[argc++] = "--listen";
+		argv[argc++] = listen;
+		argv[argc++] = "--debug";
+		for (unsigned i = 0; i < n_exporter_args; i++)
+			argv[argc++] = exporter_args[i];
+		argv[argc] = NULL;
+		execv(exporter, (char **) argv);
 		_exit(127);
 	}
 	/* Up when it answers /metrics with a 200 (the daemon is there). */
@@ -166,11 +204,70 @@ static pid_t exporter_start(const char *exporter, uint16_t port) {
 		}
 		response_done(&r);
 		if (waitpid(pid, NULL, WNOHANG) == pid)
-			FAIL("%s exited before it served /metrics", exporter);
+			FAIL("%s exited before it served /metrics (its log: %s)", exporter, log_path);
 		if (i > 300)
 			FAIL("%s does not serve /metrics after 30 s", exporter);
 		usleep(100000);
 	}
+}
+
+static off_t file_size(const char *path) {
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* With --cache=yes, or auto above its threshold, the first scrape starts a
+ * cache, which the next ones use once built: wait for that. */
+static void wait_for_cache(const char *log_path, off_t offset) {
+	for (int i = 0; i < 600; i++) {
+		_cleanup_free_ char *text = NULL;
+
+		ASSERT_EQ(read_full_file_at(AT_FDCWD, log_path, &text, NULL), 0);
+		if (!strstr(text + offset, "building a cache") || strstr(text + offset, "Cache: built"))
+			return;
+		usleep(100000);
+	}
+	FAIL("the exporter's cache was not built within 60 s (its log: %s)", log_path);
+}
+
+/*
+ * The exporter's phases from its debug log, from offset on: for each
+ * scrape, when GetManagedObjects answered (from the scrape's start), how
+ * long the parse took, and the render of the format asked for. Prints the
+ * medians.
+ */
+static void print_phases(const char *log_path, off_t offset, const char *format_name) {
+	_cleanup_fclose_ FILE *f = fopen(log_path, "re");
+	double wait[256], parse[256], render[256];
+	size_t n_wait = 0, n_render = 0;
+	char line[512];
+
+	ASSERT_TRUE(f);
+	ASSERT_EQ(fseeko(f, offset, SEEK_SET), 0);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p;
+		double a, b, c;
+		char name[32];
+		unsigned long n;
+
+		if ((p = strstr(line, "Scrape: GetAll answered after ")) &&
+		    sscanf(p, "Scrape: GetAll answered after %lf ms, GetManagedObjects after %lf ms; %lu processes "
+			      "parsed in %lf ms.", &a, &b, &n, &c) == 4 && n_wait < ELEMENTSOF(wait)) {
+			wait[n_wait] = MAX(a, b);
+			parse[n_wait++] = c;
+		} else if (p && sscanf(p, "Scrape: GetAll answered after %lf ms; %lu processes copied from the cache in "
+					  "%lf ms", &a, &n, &c) == 3 && n_wait < ELEMENTSOF(wait)) {
+			wait[n_wait] = a;
+			parse[n_wait++] = c; /* the copy out of the cache */
+		} else if ((p = strstr(line, "Scrape: ")) && sscanf(p, "Scrape: %31s rendered in %lf ms", name, &a) == 2 &&
+			   n_render < ELEMENTSOF(render))
+			render[n_render++] = a;
+	}
+	printf("  %-11s exporter's phases, medians of %zu: D-Bus replies after %.1f ms, parse (or copy from the "
+	       "cache) %.1f ms, render %.1f ms\n",
+	       format_name, n_wait, percentile(wait, n_wait, 0.5), percentile(parse, n_wait, 0.5),
+	       percentile(render, n_render, 0.5));
 }
 
 /* A line's count: what each series costs in the response. */
@@ -217,15 +314,88 @@ static void wait_passes(sd_bus *bus, unsigned passes) {
 	}
 }
 
+/* dbus-daemon's PID, as it says itself (SO_PEERCRED would name the parent
+ * that created its socket before --fork). */
+static pid_t bus_daemon_pid(sd_bus *bus) {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint32_t pid;
+	int r;
+
+	r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "GetConnectionUnixProcessID", &e, &reply, "s", "org.freedesktop.DBus");
+	if (r < 0)
+		FAIL("GetConnectionUnixProcessID: %s", e.message ?: strerror(-r));
+	ASSERT_TRUE(sd_bus_message_read(reply, "u", &pid) >= 0);
+	return (pid_t) pid;
+}
+
+/*
+ * The largest message dbus-daemon has queued for this connection so far
+ * (org.freedesktop.DBus.Debug.Stats, which the system bus's policy allows
+ * root): after GetManagedObjects calls, their reply's size. NaN where the
+ * bus has no statistics.
+ */
+static double peak_outgoing_bytes(sd_bus *bus) {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *me, *name;
+	double peak = NAN;
+
+	ASSERT_TRUE(sd_bus_get_unique_name(bus, &me) >= 0);
+	if (sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Debug.Stats",
+			       "GetConnectionStats", &e, &reply, "s", me) < 0) {
+		sd_bus_error_free(&e);
+		return NAN;
+	}
+	ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "{sv}") >= 0);
+	while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
+		uint32_t v;
+
+		ASSERT_TRUE(sd_bus_message_read(reply, "s", &name) >= 0);
+		if (streq(name, "PeakOutgoingBytes") && sd_bus_message_read(reply, "v", "u", &v) >= 0)
+			peak = v;
+		else
+			ASSERT_TRUE(sd_bus_message_skip(reply, "v") >= 0);
+		ASSERT_TRUE(sd_bus_message_exit_container(reply) >= 0);
+	}
+	return peak;
+}
+
+/* The processes whose CPU time a scrape is shared out to. */
+enum party { PARTY_DAEMON, PARTY_BUS, PARTY_EXPORTER, PARTY_CLIENT, _PARTY_MAX };
+static const char *const party_name[_PARTY_MAX] = { "dirtyrated", "dbus-daemon", "exporter", "client" };
+
+struct cpu_meter {
+	pid_t pid[_PARTY_MAX];
+	uint64_t start[_PARTY_MAX];
+};
+
+static void cpu_meter_start(struct cpu_meter *m) {
+	for (size_t i = 0; i < _PARTY_MAX; i++)
+		m->start[i] = m->pid[i] > 0 ? proc_cpu_usec(m->pid[i]) : 0;
+}
+
+/* CPU ms per call of each party since cpu_meter_start(). */
+static void cpu_meter_print(const struct cpu_meter *m, unsigned calls) {
+	printf("; CPU ms per call:");
+	for (size_t i = 0; i < _PARTY_MAX; i++)
+		if (m->pid[i] > 0)
+			printf(" %s %.1f", party_name[i], (proc_cpu_usec(m->pid[i]) - m->start[i]) / 1000.0 / calls);
+	printf("\n");
+}
+
 /*
  * The floor under a scrape: the GetManagedObjects the exporter makes, called
- * here with the reply read off the bus but not parsed or rendered. Median
- * in ms; the p90 in *p90_ms.
+ * here with the reply read off the bus but not parsed or rendered: wall
+ * time, CPU per call (the exporter's column shows it idle) and the
+ * reply's size.
  */
-static double managed_objects_ms(sd_bus *bus, unsigned calls, double *p90_ms) {
-	double *ms = calloc(calls, sizeof(double)), p50;
+static void managed_objects_floor(sd_bus *bus, unsigned n, unsigned calls, struct cpu_meter *meter) {
+	double *ms = calloc(calls, sizeof(double)), bytes;
 
 	ASSERT_TRUE(ms);
+	cpu_meter_start(meter);
 	for (unsigned i = 0; i < calls; i++) {
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 		sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -239,10 +409,11 @@ static double managed_objects_ms(sd_bus *bus, unsigned calls, double *p90_ms) {
 		ms[i] = (now_nsec() - t0) / 1e6;
 		usleep(100000);
 	}
-	p50 = percentile(ms, calls, 0.5);
-	*p90_ms = percentile(ms, calls, 0.9);
+	bytes = peak_outgoing_bytes(bus);
+	printf("  %-11s %7.1f %7.1f %7.1f   reply %.2f MiB, %.0f B per process", "GMO floor", percentile(ms, calls, 0.5),
+	       percentile(ms, calls, 0.99), percentile(ms, calls, 1), bytes / 1048576.0, bytes / n);
+	cpu_meter_print(meter, calls);
 	free(ms);
-	return p50;
 }
 
 struct format {
@@ -250,17 +421,25 @@ struct format {
 	const char *accept;
 };
 
-/* Prints one row; returns the median time from the last byte to the server's close, in ms. */
-static double scrape_series(uint16_t port, const struct format *fmt, unsigned n, unsigned scrapes, pid_t exporter,
-			    double target_ms) {
+struct series_result {
+	double p50, p99, close_p50;
+	unsigned failed, cached;
+};
+
+/* Prints one row (a header-less one with meter: the CPU of every party instead). */
+static struct series_result scrape_series(uint16_t port, const struct format *fmt, unsigned n, unsigned scrapes,
+					  pid_t exporter, double target_ms, struct cpu_meter *meter) {
 	double *ms = calloc(scrapes, sizeof(double)), *self_ms = calloc(scrapes, sizeof(double));
-	double *close_ms = calloc(scrapes, sizeof(double)), close_p50;
+	double *close_ms = calloc(scrapes, sizeof(double));
+	struct series_result res = {};
 	size_t size = 0, series = 0;
-	unsigned failed = 0, n_self = 0;
+	unsigned n_self = 0;
 	uint64_t cpu0 = proc_cpu_usec(exporter);
 	char first_error[256] = "";
 
 	ASSERT_TRUE(ms && self_ms && close_ms);
+	if (meter)
+		cpu_meter_start(meter);
 	for (unsigned i = 0; i < scrapes; i++) {
 		struct response r = {};
 		size_t listed;
@@ -273,7 +452,7 @@ static double scrape_series(uint16_t port, const struct format *fmt, unsigned n,
 		close_ms[i] = r.close_usec / 1000;
 		if (r.status != 200) {
 			/* A failed scrape (503: the daemon too slow) is a figure too: it counts at its time. */
-			if (failed++ == 0)
+			if (res.failed++ == 0)
 				snprintf(first_error, sizeof(first_error), "HTTP %d: %.200s", r.status, r.body);
 			response_done(&r);
 			usleep(100000);
@@ -288,6 +467,8 @@ static double scrape_series(uint16_t port, const struct format *fmt, unsigned n,
 		for (const char *p = r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 			if (*p != '#' && *p != '\n')
 				series++;
+		if (metric_value(r.body, "dirtyrate_exporter_cache_active") == 1)
+			res.cached++;
 		/* The previous scrape's D-Bus and render time, as the exporter measured it. */
 		self = metric_value(r.body, "dirtyrate_exporter_scrape_duration_seconds");
 		if (isfinite(self))
@@ -295,22 +476,31 @@ static double scrape_series(uint16_t port, const struct format *fmt, unsigned n,
 		response_done(&r);
 		usleep(100000);
 	}
-	{
+	res.p50 = percentile(ms, scrapes, 0.5);
+	res.p99 = percentile(ms, scrapes, 0.99);
+	res.close_p50 = percentile(close_ms, scrapes, 0.5);
+	if (meter) {
+		printf("  %-11s %7.1f %7.1f %7.1f   paused, %u from the cache", fmt->name, res.p50, res.p99,
+		       percentile(ms, scrapes, 1), res.cached);
+		cpu_meter_print(meter, scrapes);
+	} else {
 		double cpu_ms = (proc_cpu_usec(exporter) - cpu0) / 1000.0 / scrapes;
-		double p50 = percentile(ms, scrapes, 0.5), p90 = percentile(ms, scrapes, 0.9), max = percentile(ms, scrapes, 1);
-		bool met = p90 <= target_ms && failed == 0;
+		bool met = res.p99 <= target_ms && res.failed == 0;
 
-		printf("  %-11s %7.1f %7.1f %7.1f %9.1f %9.2f %8zu %9.1f %6.0f %5u  %s\n", fmt->name, p50, p90, max,
-		       percentile(self_ms, n_self, 0.5), size / 1048576.0, series, (double) size / n, cpu_ms, failed,
-		       met ? "met" : "NOT met");
-		if (failed)
-			printf("  (%u of %u scrapes failed; the first: %s)\n", failed, scrapes, first_error);
+		printf("  %-11s %7.1f %7.1f %7.1f %9.1f %9.2f %8zu %9.1f %6.1f %5u %6u  %s\n", fmt->name, res.p50,
+		       res.p99, percentile(ms, scrapes, 1), percentile(self_ms, n_self, 0.5), size / 1048576.0, series,
+		       (double) size / n, cpu_ms, res.failed, res.cached, met ? "met" : "NOT met");
 	}
-	close_p50 = percentile(close_ms, scrapes, 0.5);
+	if (res.failed)
+		printf("  (%u of %u scrapes failed; the first: %s)\n", res.failed, scrapes, first_error);
 	free(ms);
 	free(self_ms);
 	free(close_ms);
-	return close_p50;
+	return res;
+}
+
+static void set_interval(sd_bus *bus, uint64_t usec) {
+	expect_ok(manager_call(bus, "SetSampleInterval", NULL, "tb", usec, 0), "SetSampleInterval");
 }
 
 /* SIGKILL in batches: ten thousand exits at once make a load spike for everyone on the machine. */
@@ -325,15 +515,17 @@ static void kill_children(const pid_t *kids, unsigned n) {
 	}
 }
 
-static void run(sd_bus *bus, const char *exporter_bin, uint16_t port, unsigned n, unsigned scrapes, pid_t **kids,
-		unsigned *n_kids) {
+static void run(sd_bus *bus, const char *exporter_bin, uint16_t port, unsigned n, unsigned scrapes,
+		const char *log_path, pid_t **kids, unsigned *n_kids) {
 	static const struct format formats[] = {
 		{ "openmetrics", PROMETHEUS_ACCEPT },
 		{ "text-0.0.4", NULL },
 	};
 	double target_ms = n <= 1000 ? 100 : 1000, close_ms[ELEMENTSOF(formats)];
 	char path[PROCESS_PATH_MAX];
-	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	uint64_t t0 = now_usec(CLOCK_MONOTONIC), interval, pass_usec, idle0;
+	off_t log_offset;
+	struct cpu_meter meter = { .pid = { daemon_pid(), bus_daemon_pid(bus), 0, getpid() } };
 	pid_t exporter;
 
 	*kids = realloc(*kids, n * sizeof(pid_t));
@@ -344,26 +536,48 @@ static void run(sd_bus *bus, const char *exporter_bin, uint16_t port, unsigned n
 	}
 	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), n);
 	wait_passes(bus, 2);
-	exporter = exporter_start(exporter_bin, port);
+	log_offset = file_size(log_path);
+	exporter = exporter_start(exporter_bin, port, log_path);
+	meter.pid[PARTY_EXPORTER] = exporter;
+	wait_for_cache(log_path, log_offset);
+	pass_usec = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec");
 
 	printf("%u tracked (tracking and two passes took %.1f s; a pass %.0f ms; dirtyrated RSS %.1f MiB), "
-	       "%u scrapes per format, 100 ms apart; target p90 <= %.0f ms\n",
-	       n, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6,
-	       get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec") / 1000.0,
-	       daemon_rss_kib() / 1024.0, scrapes, target_ms);
-	printf("  %-11s %7s %7s %7s %9s %9s %8s %9s %6s %5s\n", "format", "p50 ms", "p90 ms", "max ms", "self ms",
-	       "size MiB", "series", "B/proc", "cpu ms", "fail");
-	for (size_t i = 0; i < ELEMENTSOF(formats); i++)
-		close_ms[i] = scrape_series(port, &formats[i], n, scrapes, exporter, target_ms);
-	{
-		double p90, p50 = managed_objects_ms(bus, scrapes, &p90);
+	       "%u scrapes per format, 100 ms apart; target p99 <= %.0f ms\n",
+	       n, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6, pass_usec / 1000.0, daemon_rss_kib() / 1024.0, scrapes,
+	       target_ms);
+	/* What the exporter costs between scrapes: nothing per scrape, a cache its signals. */
+	cpu_meter_start(&meter);
+	usleep(10 * USEC_PER_SEC);
+	printf("  10 s without scrapes, sampling every %.1f s: CPU ms per second:",
+	       get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec") / 1e6);
+	for (size_t i = 0; i < PARTY_CLIENT; i++)
+		printf(" %s %.1f", party_name[i], (proc_cpu_usec(meter.pid[i]) - meter.start[i]) / 1000.0 / 10);
+	printf("\n");
+	printf("  %-11s %7s %7s %7s %9s %9s %8s %9s %6s %5s %6s\n", "format", "p50 ms", "p99 ms", "max ms", "self ms",
+	       "size MiB", "series", "B/proc", "cpu ms", "fail", "cached");
+	for (size_t i = 0; i < ELEMENTSOF(formats); i++) {
+		off_t offset = file_size(log_path);
 
-		printf("  %-11s %7.1f %7.1f   (GetManagedObjects called by this benchmark, reply not parsed)\n",
-		       "D-Bus floor", p50, p90);
+		close_ms[i] = scrape_series(port, &formats[i], n, scrapes, exporter, target_ms, NULL).close_p50;
+		print_phases(log_path, offset, formats[i].name);
 	}
 	/* Not in the scrape time: Prometheus stops at Content-Length and keeps the connection. */
 	printf("  after the last byte the exporter closed the connection in %.1f / %.1f ms (median; %s / %s)\n",
 	       close_ms[0], close_ms[1], formats[0].name, formats[1].name);
+
+	/* Where a scrape's CPU goes, with no pass to share it with. */
+	interval = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec");
+	set_interval(bus, 3600 * USEC_PER_SEC);
+	usleep(2 * pass_usec + 500000); /* a pass under way ends */
+	idle0 = proc_cpu_usec(meter.pid[PARTY_DAEMON]);
+	usleep(1000000);
+	printf("  sampling paused (dirtyrated idle at %.1f ms of CPU per s):\n",
+	       (proc_cpu_usec(meter.pid[PARTY_DAEMON]) - idle0) / 1000.0);
+	managed_objects_floor(bus, n, scrapes, &meter);
+	scrape_series(port, &formats[0], n, scrapes, exporter, target_ms, &meter);
+	set_interval(bus, interval);
+
 	printf("  exporter RSS %.1f MiB after the scrapes, peak %.1f MiB; dirtyrated RSS %.1f MiB\n",
 	       status_kib(exporter, "VmRSS") / 1024.0, status_kib(exporter, "VmHWM") / 1024.0, daemon_rss_kib() / 1024.0);
 	kill_and_reap(exporter);
@@ -375,10 +589,13 @@ int main(int argc, char **argv) {
 		{ "processes", required_argument, NULL, 'n' },
 		{ "scrapes", required_argument, NULL, 's' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "exporter-arg", required_argument, NULL, 'a' },
+		{ "exporter-log", required_argument, NULL, 'l' },
 		{}
 	};
 	unsigned counts[8] = { 1000, 10000 }, n_counts = 2, scrapes = 20, n_kids = 0;
-	const char *exporter = NULL;
+	const char *exporter = NULL, *log_path = NULL;
+	char tmp_log[] = "/tmp/scrape-scale-exporter.XXXXXX";
 	uint16_t port = 0;
 	pid_t *kids = NULL;
 	char load[128];
@@ -405,6 +622,14 @@ int main(int argc, char **argv) {
 			port = p;
 			break;
 		}
+		case 'a':
+			if (n_exporter_args == MAX_EXPORTER_ARGS)
+				FAIL("at most %d --exporter-arg", MAX_EXPORTER_ARGS);
+			exporter_args[n_exporter_args++] = optarg;
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
 		default:
 			goto usage;
 		}
@@ -415,19 +640,29 @@ int main(int argc, char **argv) {
 			FAIL("--processes must grow (each row adds to the tracked set)");
 	if (port == 0)
 		port = free_port();
+	if (!log_path) {
+		int fd = mkstemp(tmp_log);
+
+		ASSERT_TRUE(fd >= 0);
+		close(fd);
+		log_path = tmp_log;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bus = bus_open();
 	printf("dirtyrate-exporter scrapes, backend %s, load average %s\n",
 	       get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend"), loadavg(load, sizeof(load)));
 	for (unsigned i = 0; i < n_counts; i++)
-		run(bus, exporter, port, counts[i], scrapes, &kids, &n_kids);
+		run(bus, exporter, port, counts[i], scrapes, log_path, &kids, &n_kids);
 	printf("load average at the end: %s\n", loadavg(load, sizeof(load)));
 	kill_children(kids, n_kids);
 	free(kids);
 	sd_bus_flush_close_unref(bus);
+	if (log_path == tmp_log)
+		unlink(tmp_log);
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: scrape-scale --exporter PATH [--processes N,N,...] [--scrapes K] [--port P]\n");
+	fprintf(stderr, "usage: scrape-scale --exporter PATH [--processes N,N,...] [--scrapes K] [--port P]\n"
+			"                    [--exporter-arg ARG]... [--exporter-log FILE]\n");
 	return 2;
 }

@@ -109,7 +109,7 @@ class Exporter:
     """dirtyrate-exporter on a socket we bound, handed over as systemd would."""
 
     def __init__(self, path, args=(), user=None, name="exporter"):
-        self.path, self.args, self.user = path, list(args), user
+        self.path, self.args, self.user, self.name = path, list(args), user, name
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(128)
@@ -128,8 +128,9 @@ class Exporter:
         os.chmod(notify_path, 0o777)  # an exporter run as another user sends to it
         fd = self.listener.fileno()
         # The socket becomes fd 3 and LISTEN_PID the exporter's own PID (the shell's, which it execs).
+        # bash: dash takes only one-digit fds in a redirection, and a test with a few exporters has more.
         move = "" if fd == 3 else "exec 3<&%d %d<&-; " % (fd, fd)
-        wrapper = ["/bin/sh", "-c", move + 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"']
+        wrapper = ["/bin/bash", "-c", move + 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"']
         if self.user:
             wrapper = ["setpriv", "--reuid=" + self.user, "--regid=" + self.user, "--clear-groups"] + wrapper
         env = dict(os.environ, NOTIFY_SOCKET=notify_path)
@@ -170,7 +171,13 @@ class Exporter:
         return http_get(self.port, path, accept, method, timeout)
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            # __exit__ will not run: print its log and leave nothing behind here.
+            print("---- exporter log ----\n" + self.log(), file=sys.stderr)
+            self.kill()
+            raise
 
     def __exit__(self, kind, value, tb):
         if kind is None:

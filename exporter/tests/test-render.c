@@ -74,7 +74,8 @@ static struct snapshot *fixture(void) {
 }
 
 static char *render(const struct snapshot *s, const struct others_aggregate *others, enum exposition_format f) {
-	const struct exporter_stats self = { .last_scrape_duration_sec = 0.0125, .scrape_errors_total = 3 };
+	const struct exporter_stats self = { .last_scrape_duration_sec = 0.0125, .scrape_errors_total = 3,
+					     .cache_active = true };
 	const struct render_input in = { .snapshot = s, .others = others, .self = &self };
 	char *text;
 	size_t size;
@@ -244,6 +245,7 @@ TEST(test_text_format) {
 	ASSERT_HAS(text, "dirtyrate_last_sample_timestamp_seconds 1700000001.5\n");
 	ASSERT_HAS(text, "dirtyrate_exporter_scrape_duration_seconds 0.0125\n");
 	ASSERT_HAS(text, "dirtyrate_exporter_scrape_errors_total 3\n");
+	ASSERT_HAS(text, "# TYPE dirtyrate_exporter_cache_active gauge\ndirtyrate_exporter_cache_active 1\n");
 
 	char line[512];
 	snprintf(line, sizeof(line), "dirtyrate_process_dirty_rate_bytes_per_second%s,window=\"sample\"} NaN\n", labels);
@@ -284,6 +286,8 @@ TEST(test_openmetrics_format) {
 	ASSERT_HAS(text, "# UNIT dirtyrate_process_dirty_rate_bytes_per_second bytes_per_second\n");
 	ASSERT_HAS(text, "# UNIT dirtyrate_daemon_cpu_seconds seconds\n");
 	ASSERT_HAS(text, "\ndirtyrate_exporter_scrape_errors_total 3\n");
+	ASSERT_HAS(text, "# TYPE dirtyrate_exporter_cache_active gauge\n# HELP dirtyrate_exporter_cache_active ");
+	ASSERT_HAS(text, "\ndirtyrate_exporter_cache_active 1\n# EOF\n");
 	ASSERT_EQ(count(text, "# EOF"), 1);
 	ASSERT_TRUE(n >= 6 && streq(text + n - 6, "# EOF\n"));
 	ASSERT_EQ(count_samples(text, "pid=\"100\""), 15);
@@ -310,6 +314,7 @@ TEST(test_empty) {
 	ASSERT_LACKS(text, "dirtyrate_last_sample_timestamp_seconds");
 	ASSERT_LACKS(text, "dirtyrate_exporter_scrape_duration_seconds");
 	ASSERT_HAS(text, "dirtyrate_tracked_processes 2\n");
+	ASSERT_HAS(text, "\ndirtyrate_exporter_cache_active 0\n");
 	ASSERT_HAS(text, "# EOF\n");
 }
 
@@ -388,6 +393,58 @@ TEST(test_max_processes) {
 	}
 }
 
+/* What render_double() writes, the slow way: %.15g, or %.17g where that does not read back. */
+static void reference_double(char *buf, size_t size, double v) {
+	if (isnan(v))
+		snprintf(buf, size, "NaN");
+	else if (isinf(v))
+		snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
+	else {
+		snprintf(buf, size, "%.15g", v);
+		if (strtod(buf, NULL) != v)
+			snprintf(buf, size, "%.17g", v);
+	}
+}
+
+static void check_double(double v) {
+	char got[32], want[32];
+
+	render_double(got, sizeof(got), v);
+	reference_double(want, sizeof(want), v);
+	if (!streq(got, want))
+		FAIL("render_double(%a) = \"%s\", expected \"%s\"", v, got, want);
+}
+
+TEST(test_numbers) {
+	static const double edges[] = {
+		0.0, -0.0, 1, -1, 9, 10, 99, 100, 4096, 1048576, 0.5, -0.5, 1.0 / 3, 2.0 / 3, 0.1, 1e-300, 5e-324,
+		999999999999999.0, 1e15, -999999999999999.0, -1e15, 1e15 + 1, 9007199254740992.0, 1e16, 1e300,
+		1.7976931348623157e308, 18446744073709551615.0, 1700000000.25, 1700000001.5, 123.45, NAN, INFINITY,
+		-INFINITY,
+	};
+	uint64_t state = 1;
+
+	for (size_t i = 0; i < ELEMENTSOF(edges); i++)
+		check_double(edges[i]);
+	/* Whole numbers of every size, and the same with a fraction; then any bit pattern. */
+	for (int i = 0; i < 200000; i++) {
+		uint64_t bits;
+		double v;
+
+		state += UINT64_C(0x9e3779b97f4a7c15);
+		bits = state;
+		bits = (bits ^ (bits >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+		bits = (bits ^ (bits >> 27)) * UINT64_C(0x94d049bb133111eb);
+		bits ^= bits >> 31;
+		v = (double) (bits >> (bits % 64));
+		check_double(v);
+		check_double(-v);
+		check_double(v / 1024);
+		memcpy(&v, &bits, sizeof(v));
+		check_double(v);
+	}
+}
+
 int main(int argc, char **argv) {
 	if (argc == 3 && streq(argv[1], "--print")) {
 		_cleanup_(snapshot_freep) struct snapshot *s = fixture();
@@ -402,6 +459,7 @@ int main(int argc, char **argv) {
 	RUN(test_utf8);
 	RUN(test_strbuf);
 	RUN(test_label_value);
+	RUN(test_numbers);
 	RUN(test_negotiation);
 	RUN(test_text_format);
 	RUN(test_openmetrics_format);
