@@ -202,8 +202,9 @@ PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/ope
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")  # what Prometheus 2.42 sends
 
 
-def named_process(name):
-    """A child that sleeps until killed, with comm = name (bytes); its PID once the name is set."""
+def named_process(name, rename_on_usr1=None):
+    """A child that sleeps until killed, with comm = name (bytes); its PID once the name is set.
+    With rename_on_usr1 (bytes), SIGUSR1 renames it to that."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -211,6 +212,8 @@ def named_process(name):
         libc = ctypes.CDLL(None)
         libc.prctl(15, ctypes.c_char_p(name), 0, 0, 0)  # PR_SET_NAME
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: it dies with the test
+        if rename_on_usr1 is not None:
+            signal.signal(signal.SIGUSR1, lambda *_: libc.prctl(15, ctypes.c_char_p(rename_on_usr1), 0, 0, 0))
         os.write(w, b"x")
         os.close(w)
         while True:

@@ -24,7 +24,6 @@ series of the first, labels and values, must equal the second's:
 """
 
 import argparse
-import ctypes
 import math
 import os
 import signal
@@ -115,26 +114,6 @@ def process_values(series, pid, name):
 
 def wait_active(exporter, want, what, timeout=10):
     wait_for(what, lambda: read_series(exporter)[1] == want, timeout=timeout, interval=0.1)
-
-
-def renaming_process():
-    """A sleeping child that renames itself to dr-renamed on SIGUSR1."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        libc = ctypes.CDLL(None)
-        libc.prctl(15, ctypes.c_char_p(b"dr-to-rename"), 0, 0, 0)  # PR_SET_NAME
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        signal.signal(signal.SIGUSR1, lambda *_: libc.prctl(15, ctypes.c_char_p(b"dr-renamed"), 0, 0, 0))
-        os.write(w, b"x")
-        os.close(w)
-        while True:
-            signal.pause()
-    os.close(w)
-    os.read(r, 1)
-    os.close(r)
-    return pid
 
 
 def reuse_pid(pid):
@@ -252,7 +231,7 @@ def main():
 
                 # A Comm changes without a signal: the resync brings it.
                 daemon.thaw()
-                renamed = renaming_process()
+                renamed = named_process(b"dr-to-rename", rename_on_usr1=b"dr-renamed")
                 children.append(renamed)
                 with Exporter(args.exporter, ["--cache=yes", "--cache-resync=1s"], name="cached-resync") as resync:
                     daemon.track(renamed)
