@@ -24,14 +24,19 @@ Exit status: the test's (77 = skipped), or 1 if the harness or daemon failed.
 """
 
 import argparse
+import collections
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 from bus_session import Daemon, PrivateBus, SessionError
+
+# The test's last stderr lines, repeated after the daemon's log when it fails.
+STDERR_TAIL_LINES = 20
 
 DEFAULT_CONFIG = "[Daemon]\nSampleIntervalSec=100ms\n"
 
@@ -73,6 +78,7 @@ def main():
     bus = PrivateBus(tmp, args.policy)
     daemon = None
     rc = None  # the test's status, once it ran
+    test_stderr_tail = collections.deque(maxlen=STDERR_TAIL_LINES)
     try:
         bus.start()
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
@@ -86,7 +92,7 @@ def main():
             shutil.copy(test[0], copy)
             os.chmod(copy, 0o755)
             test = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", copy] + test[1:]
-        rc = subprocess.run(test, env=env).returncode
+        rc = run_test(test, env, test_stderr_tail)
 
         if daemon.proc.poll() is not None and args.daemon_may_stop:
             if daemon.proc.returncode != 0:
@@ -104,8 +110,36 @@ def main():
         if rc not in (0, 77):
             print("---- dirtyrated log ----", file=sys.stderr)
             print(daemon.log() if daemon else "(none)", file=sys.stderr)
+            if test_stderr_tail:
+                # meson shows only the end of a long log: say again why the test failed.
+                print("---- the test's last lines on stderr, again ----", file=sys.stderr)
+                print("".join(test_stderr_tail), end="", file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if rc is None else rc
+
+
+def run_test(test, env, tail):
+    """Runs the test, passing its stderr through as it comes and keeping its last lines in tail."""
+    proc = subprocess.Popen(test, env=env, stderr=subprocess.PIPE)
+
+    def forward():
+        for line in iter(proc.stderr.readline, b""):
+            text = line.decode(errors="replace")
+            sys.stderr.write(text)
+            sys.stderr.flush()
+            tail.append(text)
+
+    reader = threading.Thread(target=forward, daemon=True)
+    reader.start()
+    try:
+        rc = proc.wait()
+    except BaseException:  # SIGTERM from meson's timeout: the test goes too, as with subprocess.run()
+        proc.kill()
+        proc.wait()
+        raise
+    # A child the test left behind may hold the pipe open: don't wait for it.
+    reader.join(timeout=2)
+    return rc
 
 
 if __name__ == "__main__":
