@@ -180,27 +180,32 @@ pid_t daemon_pid(void) {
 	return (pid_t) atoi(s);
 }
 
-static unsigned daemon_fd_count_now(void) {
+/* The daemon's fds, less the /proc a rescan keeps open from one step to the next; their targets in list. */
+static unsigned daemon_fd_count_now(char *list, size_t size) {
 	char path[64];
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	unsigned n = 0;
+	size_t used = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int) daemon_pid());
 	d = opendir(path);
 	if (!d)
 		FAIL("cannot open %s: %s", path, strerror(errno));
+	list[0] = 0;
 	while ((de = readdir(d))) {
-		char link[64 + sizeof(de->d_name)], target[16];
+		char link[64 + sizeof(de->d_name)], target[128];
 		ssize_t len;
 
 		if (de->d_name[0] == '.')
 			continue;
-		/* A rescan keeps /proc open from one step to the next while it runs: not a leak. */
 		snprintf(link, sizeof(link), "%s/%s", path, de->d_name);
 		len = readlink(link, target, sizeof(target) - 1);
-		if (len == 5 && memcmp(target, "/proc", 5) == 0)
+		target[MAX(len, 0)] = 0;
+		if (streq(target, "/proc"))
 			continue;
+		if (used < size)
+			used += (size_t) snprintf(list + used, size - used, " %s=%s", de->d_name, target);
 		n++;
 	}
 	return n;
@@ -208,16 +213,25 @@ static unsigned daemon_fd_count_now(void) {
 
 /*
  * A pass or a rescan holds a few fds (a /proc/PID directory, its maps, a
- * pidfd) for a millisecond or so at a time: the fewest over ten readings
- * 10 ms apart is the count the daemon keeps, which is what a leak raises.
+ * pidfd) for a millisecond or so at a time, longer on a loaded machine: the
+ * fewest over 25 readings 20 ms apart, several passes' worth, is the count
+ * the daemon keeps, which is what a leak raises. That reading's fds go to
+ * stdout, for the failure that compares two counts.
  */
 unsigned daemon_fd_count(void) {
+	char list[4096], fewest[4096] = "";
 	unsigned n = UINT_MAX;
 
-	for (int i = 0; i < 10; i++) {
-		n = MIN(n, daemon_fd_count_now());
-		usleep(10 * 1000);
+	for (int i = 0; i < 25; i++) {
+		unsigned now = daemon_fd_count_now(list, sizeof(list));
+
+		if (now < n) {
+			n = now;
+			snprintf(fewest, sizeof(fewest), "%s", list);
+		}
+		usleep(20 * 1000);
 	}
+	printf("daemon: %u fds:%s\n", n, fewest);
 	return n;
 }
 
