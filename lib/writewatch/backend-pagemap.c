@@ -140,8 +140,11 @@ static void pagemap_unwatch(struct ww_region *r)
 }
 
 /*
- * The ioctl where PAGEMAP_SD_GET on a page of our own answers: ENOTTY means
- * a kernel without the series, EOPNOTSUPP one without soft-dirty.
+ * The ioctl where PAGEMAP_SD_GET on a page of our own answers. A kernel
+ * without the series says ENOTTY, or EINVAL (before 6.12.118 and in
+ * mainline, pagemap's ioctl answered unknown commands so); valid arguments
+ * cannot be EINVAL, so both mean the command is unknown: ENOTTY.
+ * EOPNOTSUPP: a kernel with the series but without soft-dirty.
  */
 static int pagemap_probe(void)
 {
@@ -157,6 +160,8 @@ static int pagemap_probe(void)
 		return errno;
 	n = sd_ioctl(PAGEMAP_SD_GET, (uintptr_t)p, 1, vec, 1);
 	munmap(p, ps);
+	if (n == -EINVAL)
+		return ENOTTY;
 	return n < 0 ? (int)-n : 0;
 }
 

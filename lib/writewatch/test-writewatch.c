@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test-writewatch [--backend NAME]...: writewatch.h against what Windows
- * documents for GetWriteWatch()/ResetWriteWatch() and what Wine's
- * conformance test (dlls/kernel32/tests/virtual.c, test_write_watch) checks,
- * the same cases for every backend named (default: mprotect). A backend
- * named that cannot work here fails. TAP on stdout.
+ * test-writewatch [--backend NAME]... [--unavailable NAME]...: writewatch.h
+ * against what Windows documents for GetWriteWatch()/ResetWriteWatch() and
+ * what Wine's conformance test (dlls/kernel32/tests/virtual.c,
+ * test_write_watch) checks, the same cases for every backend named
+ * (default: mprotect). A backend named that cannot work here fails; one
+ * named --unavailable must be refused with ENOTTY or EOPNOTSUPP (a kernel
+ * without the soft-dirty ioctls). TAP on stdout.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -531,14 +533,17 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	const char *backends[8];
-	int nbackends = 0;
+	const char *backends[8], *unavailable[8];
+	int nbackends = 0, nunavailable = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--backend") && i + 1 < argc && nbackends < 8) {
 			backends[nbackends++] = argv[++i];
+		} else if (!strcmp(argv[i], "--unavailable") && i + 1 < argc && nunavailable < 8) {
+			unavailable[nunavailable++] = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--backend pagemap-ioctl|mprotect]...\n", argv[0]);
+			fprintf(stderr, "usage: %s [--backend NAME]... [--unavailable NAME]...\n"
+				"NAME: pagemap-ioctl or mprotect\n", argv[0]);
 			return 2;
 		}
 	}
@@ -546,7 +551,15 @@ int main(int argc, char **argv)
 		backends[nbackends++] = "mprotect";
 	ps = (size_t)sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..%zu\n", NCASES * (size_t)nbackends);
+	printf("1..%zu\n", NCASES * (size_t)nbackends + (size_t)nunavailable);
+	for (int u = 0; u < nunavailable; u++) {
+		int err = ww_set_backend(unavailable[u]);
+
+		printf("%s %d - %s is refused as unavailable: %s\n",
+		       err == ENOTTY || err == EOPNOTSUPP ? "ok" : "not ok", ++test_no,
+		       unavailable[u], err ? strerror(err) : "accepted");
+		failed_any |= !(err == ENOTTY || err == EOPNOTSUPP);
+	}
 	for (int b = 0; b < nbackends; b++) {
 		int err = ww_set_backend(backends[b]);
 
