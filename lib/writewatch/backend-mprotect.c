@@ -225,24 +225,25 @@ static void mprot_unwatch(struct ww_region *r)
 }
 
 /*
- * Make pages[0..n) read-only, one mprotect() per run of consecutive pages,
- * and clear their bits. Under the lock. On failure the runs done are reset
- * and the others keep their bits (and may be read-only: a page with its bit
- * set may be either).
+ * Make pages[0..n) (ascending, every written page between the first and the
+ * last of them) read-only and clear their bits. Under the lock. One
+ * mprotect() of the span from the first to the last does it: the pages in
+ * between that are not in the list are not written, so read-only already,
+ * and the VMAs the handler split merge back in the same call. On failure
+ * nothing is reset (some pages may be read-only with their bit still set,
+ * which the invariant allows: the next write faults and is noted again).
  */
 static int protect_and_clear(struct ww_region *r, const size_t *pages, size_t n)
 {
 	struct mprot_state *s = r->priv;
 
-	for (size_t k = 0, j; k < n; k = j) {
-		for (j = k + 1; j < n && pages[j] == pages[j - 1] + 1; j++)
-			;
-		if (mprotect((void *)(r->base + pages[k] * ww_page_size),
-			     (j - k) * ww_page_size, PROT_READ))
-			return errno;
-		for (size_t m = k; m < j; m++)
-			clear_bit(s->bits, pages[m]);
-	}
+	if (!n)
+		return 0;
+	if (mprotect((void *)(r->base + pages[0] * ww_page_size),
+		     (pages[n - 1] - pages[0] + 1) * ww_page_size, PROT_READ))
+		return errno;
+	for (size_t k = 0; k < n; k++)
+		clear_bit(s->bits, pages[k]);
 	return 0;
 }
 
