@@ -37,8 +37,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-
-#define BITS_PER_WORD	(8 * sizeof(unsigned long))
+#include "page-bits.h"
 
 struct mprot_state {
 	unsigned long *bits;	/* 1: written since the last reset */
@@ -74,33 +73,6 @@ static void unlock_restoring_signals(const sigset_t *saved)
 {
 	spin_unlock();
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
-}
-
-/* Under the spin lock; atomic because get without reset reads unlocked. */
-static void set_bit(unsigned long *bits, size_t i)
-{
-	__atomic_fetch_or(&bits[i / BITS_PER_WORD], 1UL << (i % BITS_PER_WORD), __ATOMIC_RELAXED);
-}
-
-static void clear_bit(unsigned long *bits, size_t i)
-{
-	__atomic_fetch_and(&bits[i / BITS_PER_WORD], ~(1UL << (i % BITS_PER_WORD)), __ATOMIC_RELAXED);
-}
-
-/* The first set bit in [i, end), or end. */
-static size_t next_set(const unsigned long *bits, size_t i, size_t end)
-{
-	while (i < end) {
-		unsigned long w = __atomic_load_n(&bits[i / BITS_PER_WORD], __ATOMIC_RELAXED);
-
-		w &= ~0UL << (i % BITS_PER_WORD);
-		if (w) {
-			i = i / BITS_PER_WORD * BITS_PER_WORD + (size_t)__builtin_ctzl(w);
-			return i < end ? i : end;
-		}
-		i = (i / BITS_PER_WORD + 1) * BITS_PER_WORD;
-	}
-	return end;
 }
 
 /* Hand a fault that is not ours to whoever would have had it. */
@@ -152,7 +124,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		int err;
 
 		spin_lock();
-		set_bit(s->bits, i);
+		page_bit_set(s->bits, i);
 		err = mprotect((void *)(r->base + i * ww_page_size), ww_page_size,
 			       PROT_READ | PROT_WRITE);
 		spin_unlock();
@@ -190,7 +162,7 @@ static int install_handler(void)
 static int mprot_watch(struct ww_region *r, uintptr_t base)
 {
 	struct mprot_state *s = calloc(1, sizeof(*s));
-	size_t words = (r->npages + BITS_PER_WORD - 1) / BITS_PER_WORD;
+	size_t words = page_bits_words(r->npages);
 	int err = ENOMEM;
 
 	if (!s)
@@ -243,7 +215,7 @@ static int protect_and_clear(struct ww_region *r, const size_t *pages, size_t n)
 		     (pages[n - 1] - pages[0] + 1) * ww_page_size, PROT_READ))
 		return errno;
 	for (size_t k = 0; k < n; k++)
-		clear_bit(s->bits, pages[k]);
+		page_bit_clear(s->bits, pages[k]);
 	return 0;
 }
 
@@ -257,8 +229,8 @@ static int mprot_get(struct ww_region *r, size_t first, size_t npages,
 
 	if (!reset) {
 		/* Nothing changes: the bits are read as they are. */
-		for (size_t i = next_set(s->bits, first, end); i < end && n < *count;
-		     i = next_set(s->bits, i + 1, end))
+		for (size_t i = page_bit_next(s->bits, first, end); i < end && n < *count;
+		     i = page_bit_next(s->bits, i + 1, end))
 			addresses[n++] = (void *)(r->base + i * ww_page_size);
 		*count = n;
 		return 0;
@@ -268,8 +240,8 @@ static int mprot_get(struct ww_region *r, size_t first, size_t npages,
 	 * is dropped, from the scratch list.
 	 */
 	lock_blocking_signals(&saved);
-	for (size_t i = next_set(s->bits, first, end); i < end && n < *count;
-	     i = next_set(s->bits, i + 1, end))
+	for (size_t i = page_bit_next(s->bits, first, end); i < end && n < *count;
+	     i = page_bit_next(s->bits, i + 1, end))
 		s->scratch[n++] = i;
 	err = protect_and_clear(r, s->scratch, n);
 	unlock_restoring_signals(&saved);
@@ -289,11 +261,28 @@ static int mprot_reset(struct ww_region *r, size_t first, size_t npages)
 	int err;
 
 	lock_blocking_signals(&saved);
-	for (size_t i = next_set(s->bits, first, end); i < end; i = next_set(s->bits, i + 1, end))
+	for (size_t i = page_bit_next(s->bits, first, end); i < end; i = page_bit_next(s->bits, i + 1, end))
 		s->scratch[n++] = i;
 	err = protect_and_clear(r, s->scratch, n);
 	unlock_restoring_signals(&saved);
 	return err;
+}
+
+/* A handler on another thread may hold the spin lock: fork with it free. */
+static void mprot_fork_prepare(void)
+{
+	spin_lock();
+}
+
+static void mprot_fork_parent(void)
+{
+	spin_unlock();
+}
+
+static void mprot_fork_child(struct ww_region *r)
+{
+	if (!r)
+		spin_unlock();
 }
 
 static int mprot_probe(void)
@@ -308,4 +297,7 @@ const struct ww_backend ww_backend_mprotect = {
 	.unwatch = mprot_unwatch,
 	.get = mprot_get,
 	.reset = mprot_reset,
+	.fork_prepare = mprot_fork_prepare,
+	.fork_parent = mprot_fork_parent,
+	.fork_child = mprot_fork_child,
 };

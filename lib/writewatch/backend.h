@@ -46,10 +46,20 @@ struct ww_backend {
 		   void **addresses, size_t *count, bool reset);
 	/* Reset npages pages from page first of r. 0 or a positive errno. */
 	int (*reset)(struct ww_region *r, size_t first, size_t npages);
+	/*
+	 * Optional, around fork() (pthread_atfork, with writewatch.c's lock
+	 * held throughout): prepare takes what another thread may hold,
+	 * parent releases it; in the child, fork_child(NULL) first, then once
+	 * per live region, to watch the child's copies as the parent's were.
+	 */
+	void (*fork_prepare)(void);
+	void (*fork_parent)(void);
+	void (*fork_child)(struct ww_region *r);
 };
 
 extern const struct ww_backend ww_backend_pagemap;
 extern const struct ww_backend ww_backend_mprotect;
+extern const struct ww_backend ww_backend_uffd;
 
 /* The page size, cached. */
 extern size_t ww_page_size;

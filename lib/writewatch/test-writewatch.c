@@ -400,9 +400,9 @@ static void case_fork(void)
 
 /*
  * The kernel writing on the program's behalf: read(2) into the region. The
- * pagemap backend counts it as Windows does; the mprotect backend cannot
- * let the kernel write a read-only page: read(2) fails with EFAULT and
- * nothing is written (README.md, the mprotect backend's limits).
+ * pagemap and userfaultfd backends count it as Windows does; the mprotect
+ * backend cannot let the kernel write a read-only page: read(2) fails with
+ * EFAULT and nothing is written (README.md, the mprotect backend's limits).
  */
 static void case_kernel_writes(const char *backend)
 {
@@ -543,7 +543,7 @@ int main(int argc, char **argv)
 			unavailable[nunavailable++] = argv[++i];
 		} else {
 			fprintf(stderr, "usage: %s [--backend NAME]... [--unavailable NAME]...\n"
-				"NAME: pagemap-ioctl or mprotect\n", argv[0]);
+				"NAME: pagemap-ioctl, mprotect or userfaultfd\n", argv[0]);
 			return 2;
 		}
 	}

@@ -15,10 +15,15 @@
 #include "backend.h"
 #include "writewatch.h"
 
-/* Best first: the first whose probe succeeds is the default. */
+/*
+ * Best first: the first whose probe succeeds is the default. mprotect
+ * always works, so userfaultfd (as dear per written page, and needing
+ * privileges) is only ever used by name.
+ */
 static const struct ww_backend *const backends[] = {
 	&ww_backend_pagemap,
 	&ww_backend_mprotect,
+	&ww_backend_uffd,
 };
 
 size_t ww_page_size;
@@ -51,14 +56,49 @@ static const struct ww_backend *backend_by_name(const char *name)
 	return NULL;
 }
 
+/*
+ * Around fork(): no call in progress, and the backend's own locks free
+ * (backend.h); the child's backend then watches the child's copies.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+	if (backend && backend->fork_prepare)
+		backend->fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	if (backend && backend->fork_parent)
+		backend->fork_parent();
+	pthread_mutex_unlock(&lock);
+}
+
+static void fork_child(void)
+{
+	if (backend && backend->fork_child) {
+		backend->fork_child(NULL);
+		for (unsigned int i = 0; i < nslots; i++)
+			if (regions[i].base)
+				backend->fork_child(&regions[i]);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void init_once(void)
+{
+	ww_page_size = (size_t)sysconf(_SC_PAGESIZE);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 /* Under lock. */
 static int select_backend(const char *name)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const struct ww_backend *b;
 	int err = ENOTSUP;
 
-	if (!ww_page_size)
-		ww_page_size = (size_t)sysconf(_SC_PAGESIZE);
+	pthread_once(&once, init_once);
 	if (name) {
 		b = backend_by_name(name);
 		if (!b)

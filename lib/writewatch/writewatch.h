@@ -40,8 +40,10 @@
  *
  * Backends: the kernel's PAGEMAP_SD_GET_AND_CLEAR ioctl ("pagemap-ioctl")
  * where it exists, else read-only pages and a SIGSEGV handler ("mprotect"),
- * as Wine does. The first ww_alloc() picks the best one, or the one named by
- * the environment variable DIRTYRATE_WW_BACKEND, or by ww_set_backend().
+ * as Wine does; userfaultfd write-protection with a handler thread
+ * ("userfaultfd") only when named. The first ww_alloc() picks the best one,
+ * or the one named by the environment variable DIRTYRATE_WW_BACKEND, or by
+ * ww_set_backend().
  */
 #ifndef DIRTYRATE_WRITEWATCH_H
 #define DIRTYRATE_WRITEWATCH_H
@@ -60,7 +62,8 @@
  * ww_set_backend()).
  *
  * Do not mprotect(2), mremap(2) or munmap(2) the region yourself: the
- * mprotect backend owns its protections.
+ * mprotect backend owns its protections. The userfaultfd backend populates
+ * the region (write-protection needs the pages to exist).
  */
 void *ww_alloc(size_t size);
 
@@ -79,10 +82,12 @@ int ww_get_write_watch(unsigned int flags, void *base, size_t size,
 int ww_reset_write_watch(void *base, size_t size);
 
 /*
- * Use the backend called name ("pagemap-ioctl" or "mprotect") from now on.
- * Only while no region exists. Returns 0, EINVAL for an unknown name, EBUSY
- * while regions exist, or why that backend cannot work here (ENOTTY: the
- * kernel has no soft-dirty pagemap ioctls; EOPNOTSUPP: no soft-dirty).
+ * Use the backend called name ("pagemap-ioctl", "mprotect" or
+ * "userfaultfd") from now on. Only while no region exists. Returns 0,
+ * EINVAL for an unknown name, EBUSY while regions exist, or why that
+ * backend cannot work here (pagemap-ioctl: ENOTTY, the kernel has no
+ * soft-dirty pagemap ioctls, EOPNOTSUPP, no soft-dirty; userfaultfd:
+ * EOPNOTSUPP, no write-protection, EPERM, not privileged).
  */
 int ww_set_backend(const char *name);
 
