@@ -118,7 +118,12 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	uintptr_t a = (uintptr_t)si->si_addr;
 	struct ww_region *r;
 
-	if (si->si_code == SEGV_ACCERR && write_fault(uc) && (r = ww_region_of(a))) {
+	/*
+	 * The handler stays when the program moves on to another backend
+	 * (ww_set_backend()): only our own regions are ours.
+	 */
+	if (si->si_code == SEGV_ACCERR && write_fault(uc) && (r = ww_region_of(a)) &&
+	    r->backend == &ww_backend_mprotect) {
 		struct mprot_state *s = r->priv;
 		size_t i = (a - r->base) / ww_page_size;
 		int err;

@@ -22,6 +22,7 @@ struct ww_region {
 	 */
 	uintptr_t base;
 	size_t npages;
+	const struct ww_backend *backend;	/* that watches it */
 	void *priv;		/* the backend's state */
 };
 

@@ -201,6 +201,7 @@ void *ww_alloc(size_t size)
 		goto fail;
 	}
 	r->npages = npages;
+	r->backend = backend;
 	r->priv = NULL;
 	err = backend->watch(r, (uintptr_t)p);
 	if (err) {
