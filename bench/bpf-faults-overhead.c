@@ -22,8 +22,9 @@
  * hook there costs; tp_btf only); tracked mode with this process not
  * tracked (the cost every other process pays); tracked mode with it
  * tracked; all processes; both counted modes with per-CPU counters instead
- * of atomics; and tracked mode with the PID-namespace translation a caller
- * outside the initial namespace gets (forced here).
+ * of atomics; tracked mode with the PID-namespace translation a caller
+ * outside the initial namespace gets (forced here); and tracked mode finding
+ * the counters by tgid in a hash, as where the slot index cannot be used.
  * Run as root.
  */
 #include <errno.h>
@@ -47,7 +48,7 @@
 
 enum mode {
 	NONE, EMPTY, TRACKED_OTHER, TRACKED, ALL, TRACKED_PERCPU, ALL_PERCPU, TRACKED_PIDNS,
-	NR_MODES
+	TRACKED_HASH, NR_MODES
 };
 
 static const char *const mode_names[NR_MODES] = {
@@ -59,6 +60,7 @@ static const char *const mode_names[NR_MODES] = {
 	[TRACKED_PERCPU] = "tracked, per-CPU counters",
 	[ALL_PERCPU] = "all, per-CPU counters",
 	[TRACKED_PIDNS] = "tracked, pidns translation",
+	[TRACKED_HASH] = "tracked, hash (no index)",
 };
 
 enum workload { FRESH, WP };
@@ -282,6 +284,7 @@ int main(int argc, char **argv)
 			struct dr_faults_test_opts t = {
 				.percpu_counters = m == TRACKED_PERCPU || m == ALL_PERCPU,
 				.force_pidns_walk = m == TRACKED_PIDNS,
+				.no_slot_index = m == TRACKED_HASH,
 			};
 			struct dr_fault_counts c;
 			struct dr_faults *f = NULL;
@@ -303,7 +306,8 @@ int main(int argc, char **argv)
 					fprintf(stderr, "%s: %s\n", mode_names[m], why);
 					return 1;
 				}
-				if (m == TRACKED || m == TRACKED_PERCPU || m == TRACKED_PIDNS)
+				if (m == TRACKED || m == TRACKED_PERCPU || m == TRACKED_PIDNS ||
+				    m == TRACKED_HASH)
 					dr_faults_track(f, getpid());
 			}
 			ns[m][i] = one_round(pages, threads);
@@ -333,6 +337,6 @@ int main(int argc, char **argv)
 		       quartile(ratio[m], rounds, 1), quartile(ratio[m], rounds, 3));
 	}
 	printf("(write faults of this kind counted for this process over the tracked rounds: %llu,"
-	       " expected %zu)\n", (unsigned long long)counted, (size_t)5 * rounds * (pages / threads * threads));
+	       " expected %zu)\n", (unsigned long long)counted, (size_t)6 * rounds * (pages / threads * threads));
 	return 0;
 }

@@ -21,6 +21,9 @@ struct dr_faults_test_opts {
 	 * the initial one (where the programs otherwise take the kernel's
 	 * numbers as they are), to test the translation without containers. */
 	bool force_pidns_walk;
+	/* Tracked mode without slot_index, as where it cannot be used (see
+	 * bpf/README.md): the faults look their tgid up in `tracked`. */
+	bool no_slot_index;
 };
 
 int dr_faults_open_ext(const struct dr_faults_opts *opts,

@@ -412,9 +412,9 @@ static int case_mprotect_wp(void)
 }
 
 /* Tracked mode counts tracked processes only; untrack stops and forgets. */
-static int case_tracked_filter(void)
+static int tracked_filter(const struct dr_faults_test_opts *t)
 {
-	struct dr_faults *f = open_faults(NULL, NULL);
+	struct dr_faults *f = open_faults(NULL, t);
 	struct dr_fault_entry e[16];
 	struct dr_fault_counts c, d;
 	struct worker a, b;
@@ -463,6 +463,11 @@ out_a:
 out:
 	dr_faults_close(f);
 	return PASS;
+}
+
+static int case_tracked_filter(void)
+{
+	return tracked_filter(NULL);
 }
 
 /* All mode counts a process nobody tracked. */
@@ -780,6 +785,75 @@ static int case_percpu_counters(void)
 	check_exit_cleanup(f, false);
 	dr_faults_close(f);
 	return with_tracked_worker(NULL, &t, check_threads);
+}
+
+/*
+ * Tracked mode as where slot_index cannot be used (a caller in a PID
+ * namespace on a kernel before 6.1): faults find their slot by tgid in the
+ * tracked hash, with the same results.
+ */
+static int case_tracked_hash(void)
+{
+	struct dr_faults_test_opts t = { .no_slot_index = true };
+	struct dr_faults *f;
+
+	if (tracked_filter(&t) != PASS)
+		return FAIL;
+	f = open_faults(NULL, &t);
+	if (!f)
+		return FAIL;
+	check_exit_cleanup(f, false);
+	dr_faults_close(f);
+	return with_tracked_worker(NULL, &t, check_threads);
+}
+
+/*
+ * A tracked process that exits leaves its slot to the next one tracked when
+ * all are taken: that one starts from zero and counts only its own faults,
+ * and the others keep theirs.
+ */
+static int case_slot_reuse(void)
+{
+	struct dr_faults_opts o = { .max_entries = 2 };
+	struct dr_faults *f = open_faults(&o, NULL);
+	struct dr_fault_counts c, d;
+	struct worker a, b, x;
+	struct worker_reply r;
+	pid_t gone = 0;
+
+	if (!f)
+		return FAIL;
+	if (start_tracked_worker(f, &a))
+		goto out;
+	if (start_tracked_worker(f, &b))
+		goto out_a;
+	if (start_worker(&x))
+		goto out_b;
+	expect(dr_faults_track(f, x.pid) == -E2BIG, "a third process tracked in 2 slots");
+	measure(f, &a, OP_TOUCH, N, &d, &r);
+	gone = a.pid;
+	expect(!worker_stop(&a), "worker failed");
+	expect(!dr_faults_is_tracked(f, gone), "exited process still tracked");
+	expect(!dr_faults_track(f, x.pid), "tracking in the exited process's slot");
+	expect(!dr_faults_lookup(f, x.pid, &c) && c.np_write_faults == 0 && c.user_faults == 0,
+	       "the reused slot starts at np_write_faults %llu, user_faults %llu",
+	       (unsigned long long)c.np_write_faults, (unsigned long long)c.user_faults);
+	measure(f, &x, OP_TOUCH, N, &d, &r);
+	expect_range("reused slot: np_write_faults", d.np_write_faults, N, N + SLACK);
+	measure(f, &b, OP_TOUCH, N, &d, &r);
+	expect_range("other slot: np_write_faults", d.np_write_faults, N, N + SLACK);
+	expect(!dr_faults_lookup(f, x.pid, &c) && c.np_write_faults <= N + SLACK,
+	       "the reused slot counted another process's faults: %llu",
+	       (unsigned long long)c.np_write_faults);
+	worker_stop(&x);
+out_b:
+	worker_stop(&b);
+out_a:
+	if (a.pid != gone)
+		worker_stop(&a);
+out:
+	dr_faults_close(f);
+	return PASS;
 }
 
 /*
@@ -1157,6 +1231,8 @@ static const struct tcase {
 	{ "cow-wp", case_cow_wp },
 	{ "mprotect-wp", case_mprotect_wp },
 	{ "tracked-filter", case_tracked_filter },
+	{ "tracked-hash", case_tracked_hash },
+	{ "slot-reuse", case_slot_reuse },
 	{ "all-processes", case_all_processes },
 	{ "exit-cleanup", case_exit_cleanup },
 	{ "bounded", case_bounded },
