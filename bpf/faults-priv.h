@@ -24,6 +24,10 @@ struct dr_faults_test_opts {
 	/* Tracked mode without slot_index, as where it cannot be used (see
 	 * bpf/README.md): the faults look their tgid up in `tracked`. */
 	bool no_slot_index;
+	/* slot_index with this many entries (a power of two, at least 4)
+	 * instead of its usual size: few enough that tracked processes share
+	 * entries. */
+	unsigned int index_entries;
 };
 
 int dr_faults_open_ext(const struct dr_faults_opts *opts,

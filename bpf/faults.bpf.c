@@ -18,12 +18,14 @@
  * fault of every process pays for finding out whether it is one of them, so
  * that test is as cheap as BPF allows: no hash, no tgid translation. User
  * space gives each tracked process a slot of the `slots` array and writes
- * the slot's number into `slot_index` at the process's kernel tgid (see
- * slots.h); a fault indexes the two arrays with the tgid of
- * bpf_get_current_pid_tgid(), which the verifier turns into a few loads.
+ * the slot's number into `slot_index` at the process's kernel tgid modulo
+ * the index size (see slots.h); a fault indexes the two arrays with the
+ * tgid of bpf_get_current_pid_tgid(), which the verifier turns into a few
+ * loads, and the slot says whether it is really that process's.
  * `tracked` (the caller's tgid -> slot) is what user space and the clear
  * accounting find a process's slot by, and what the faults use where the
- * index cannot be (use_slot_index off): one hash lookup per fault then.
+ * index cannot be (use_slot_index off) or where two tracked processes
+ * share an index entry: one hash lookup per fault then.
  * "All" mode counts every process the caller can see that faults, in the
  * `counts` LRU hash keyed by tgid, evicting the coldest when full.
  */
@@ -43,8 +45,8 @@ const volatile bool all_processes = false;
 const volatile bool percpu_counters = false;
 /* Tracked mode finds a fault's slot in slot_index, not by tgid in tracked. */
 const volatile bool use_slot_index = false;
-/* slot_index covers kernel tgids below this: pid_max when user space opened. */
-const volatile __u32 index_pids = 0;
+/* slot_index's entries - 1, a power of two - 1: an entry is kernel tgid & index_mask. */
+const volatile __u32 index_mask = 0;
 /* Possible CPUs: the copies of a per-CPU value. */
 const volatile __u32 nr_cpus = 1;
 /* The daemon's tgid: its clears are "self", everybody else's "foreign". */
@@ -92,10 +94,10 @@ struct {
 	__type(value, struct dr_slot);
 } slots SEC(".maps");
 
-/* Tracked mode, use_slot_index: kernel tgid / 4 -> 4 slot numbers (slots.h). */
+/* Tracked mode, use_slot_index: kernel tgid -> slot number, 4 per element (slots.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* pid_max / 4, set before load */
+	__uint(max_entries, 1);		/* (index_mask + 1) / 4, set before load */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -179,21 +181,21 @@ static __always_inline struct dr_fault_counts *counts_of(__u32 tgid)
 	return bpf_map_lookup_elem(&counts, &tgid);
 }
 
-/* The slot number slot_index gives for @kernel_tgid, + 1; 0 for none. */
-static __always_inline __u32 indexed_slot_nr(__u32 kernel_tgid)
+/* slot_index's entry for @kernel_tgid (slots.h); 0 for none. */
+static __always_inline __u32 index_entry(__u32 kernel_tgid)
 {
-	__u32 word = kernel_tgid / DR_SLOT_LANES;
+	__u32 entry = kernel_tgid & index_mask, word = entry / DR_SLOT_LANES;
 	__u64 *lanes = bpf_map_lookup_elem(&slot_index, &word);
 
-	if (!lanes)	/* above pid_max as it was at open */
+	if (!lanes)
 		return 0;
-	return (*lanes >> (kernel_tgid % DR_SLOT_LANES * DR_SLOT_LANE_BITS)) & DR_SLOT_MAX_LANE;
+	return (*lanes >> (entry % DR_SLOT_LANES * DR_SLOT_LANE_BITS)) & 0xffff;
 }
 
-/* The slot slot_index names for @kernel_tgid, if that process still owns it. */
-static __always_inline struct dr_slot *indexed_slot(__u32 kernel_tgid)
+/* The slot @entry names, if it is @kernel_tgid's. */
+static __always_inline struct dr_slot *owned_slot(__u32 entry, __u32 kernel_tgid)
 {
-	__u32 nr = indexed_slot_nr(kernel_tgid);
+	__u32 nr = entry & DR_LANE_SLOT;
 	struct dr_slot *slot;
 
 	if (!nr)
@@ -206,18 +208,23 @@ static __always_inline struct dr_slot *indexed_slot(__u32 kernel_tgid)
 /*
  * The current process's counters, NULL if it is not counted: the fault
  * hooks' fast path. In tracked mode with the index, an untracked process
- * costs a helper call and one array load. A tgid above the index (pid_max
- * was raised since) takes the slow way, by the tracked hash.
+ * costs a helper call and one array load, a tracked one a second array
+ * load; only processes whose index entry is shared with another tracked
+ * one take the slow way, by the tracked hash.
  */
 static __always_inline struct dr_fault_counts *current_counts(void)
 {
-	__u32 kernel_tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 kernel_tgid, entry;
 	struct dr_slot *slot;
 
-	if (all_processes || !use_slot_index || kernel_tgid >= index_pids)
+	if (all_processes || !use_slot_index)
 		return counts_of(current_tgid());
-	slot = indexed_slot(kernel_tgid);
-	return slot ? &slot->counts : NULL;
+	kernel_tgid = bpf_get_current_pid_tgid() >> 32;
+	entry = index_entry(kernel_tgid);
+	slot = owned_slot(entry, kernel_tgid);
+	if (slot)
+		return &slot->counts;
+	return entry & DR_LANE_SHARED ? counts_of(current_tgid()) : NULL;
 }
 
 SEC("tp_btf/page_fault_user")
@@ -379,7 +386,7 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	kernel_tgid = BPF_CORE_READ(task, tgid);
-	if (!all_processes && use_slot_index && (nr = indexed_slot_nr(kernel_tgid)))
+	if (!all_processes && use_slot_index && (nr = index_entry(kernel_tgid) & DR_LANE_SLOT))
 		disown_slot(nr - 1, kernel_tgid);
 	tgid = pidns_ino ? tgid_in_pidns(task) : kernel_tgid;
 	if (!tgid)

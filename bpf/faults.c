@@ -77,10 +77,10 @@ struct dr_faults {
 	 * read by syscall then), and which slots are handed out. */
 	struct dr_slot *slots;
 	size_t slots_len;
-	/* ... and slot_index, mapped, with room for @index_pids tgids. */
+	/* ... and slot_index, mapped, with @index_entries entries. */
 	__u64 *index;
 	size_t index_len;
-	unsigned int index_pids;
+	unsigned int index_entries;
 	bool *slot_used;
 	unsigned int next_slot;		/* where the search for a free one starts */
 	/* dr_faults_read_all(): max_entries keys, and as many map values:
@@ -386,7 +386,7 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 	skel->rodata->all_processes = f->all;
 	skel->rodata->percpu_counters = f->percpu;
 	skel->rodata->use_slot_index = f->slot_index;
-	skel->rodata->index_pids = f->index_pids;
+	skel->rodata->index_mask = f->index_entries - 1;
 	skel->rodata->nr_cpus = f->ncpus;
 	skel->rodata->self_tgid = self_tgid;
 	skel->rodata->pidns_ino = f->pidns_ino;
@@ -401,7 +401,7 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 		bpf_map__set_map_flags(skel->maps.slots, 0);	/* not mappable */
 	}
 	bpf_map__set_max_entries(skel->maps.slot_index,
-				 f->slot_index ? f->index_pids / DR_SLOT_LANES : 1);
+				 f->slot_index ? f->index_entries / DR_SLOT_LANES : 1);
 
 	bpf_program__set_autoload(skel->progs.on_page_fault_user, hook == HOOK_TP_BTF);
 	bpf_program__set_autoload(skel->progs.on_handle_mm_fault, hook == HOOK_FEXIT);
@@ -449,7 +449,7 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 		}
 	}
 	if (f->slot_index) {
-		f->index_len = (size_t)f->index_pids / DR_SLOT_LANES * sizeof(*f->index);
+		f->index_len = (size_t)f->index_entries / DR_SLOT_LANES * sizeof(*f->index);
 		f->index = map_memory(bpf_map__fd(skel->maps.slot_index), f->index_len, why, len);
 		if (!f->index) {
 			err = -errno;
@@ -472,36 +472,28 @@ static int hook_by_name(const char *name)
 
 /*
  * Whether tracked mode's faults can use slot_index (f->slot_index), and its
- * size: the kernel's pid_max now. A caller in another PID namespace only
- * knows its own numbers for the processes it tracks; their kernel tgids come
- * from a task iterator over the one process, which needs Linux 6.1. Without
- * the index the faults look their tgid up in `tracked`, a hash: slower, and
- * in another namespace translated on every fault, but as exact.
+ * size: a power of two, DR_INDEX_PER_SLOT entries per slot at least, so that
+ * few tracked processes share an entry. A caller in another PID namespace
+ * only knows its own numbers for the processes it tracks; their kernel
+ * tgids come from a task iterator over the one process, which needs Linux
+ * 6.1. Without the index the faults look their tgid up in `tracked`, a hash:
+ * slower, and in another namespace translated on every fault, but as exact.
  */
-static int plan_slot_index(struct dr_faults *f, const struct kernel_features *k,
-			   char *why, size_t len)
+static void plan_slot_index(struct dr_faults *f, const struct kernel_features *k,
+			    char *why, size_t len)
 {
-	unsigned int pid_max = 0;
-	FILE *file;
+	unsigned int entries = DR_INDEX_MIN;
 
 	if (f->pidns_ino && !k->iter_task_filter) {
 		say(why, len, "tracked mode: from a PID namespace other than the initial one, "
 		    "finding the kernel's tgid of a tracked process needs task iterators over "
 		    "one process (Linux 6.1+): every fault looks its tgid up in a hash instead");
-		return 0;
+		return;
 	}
-	file = fopen("/proc/sys/kernel/pid_max", "re");
-	if (!file || fscanf(file, "%u", &pid_max) != 1 || !pid_max) {
-		say(why, len, "tracked mode: cannot read /proc/sys/kernel/pid_max: every fault "
-		    "looks its tgid up in a hash instead");
-		if (file)
-			fclose(file);
-		return 0;
-	}
-	fclose(file);
+	while (entries < f->max_entries * DR_INDEX_PER_SLOT)
+		entries *= 2;
 	f->slot_index = true;
-	f->index_pids = (pid_max + DR_SLOT_LANES - 1) / DR_SLOT_LANES * DR_SLOT_LANES;
-	return 0;
+	f->index_entries = entries;
 }
 
 int dr_faults_open_ext(const struct dr_faults_opts *opts,
@@ -560,9 +552,15 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 	if (err)
 		goto fail;
 	if (!f->all && !topts->no_slot_index)
-		err = plan_slot_index(f, &k, why, why_len);
-	if (err)
-		goto fail;
+		plan_slot_index(f, &k, why, why_len);
+	if (f->slot_index && topts->index_entries) {
+		if (topts->index_entries < DR_SLOT_LANES ||
+		    (topts->index_entries & (topts->index_entries - 1))) {
+			err = -EINVAL;
+			goto fail;
+		}
+		f->index_entries = topts->index_entries;
+	}
 
 	err = -EOPNOTSUPP;
 	for (int hook = 0; hook < NR_HOOKS; hook++) {
@@ -703,26 +701,81 @@ static __u32 slot_owner(struct dr_faults *f, __u32 nr)
 	return f->slot_value[0].kernel_tgid;
 }
 
-/*
- * slot_index's lane of @kernel_tgid := @lane (slot number + 1, or 0). User
- * space is the only writer of the index, one thread at a time (drbpf.h), so
- * a plain read-modify-write of the word, stored whole, is enough.
- */
-static void set_lane(struct dr_faults *f, __u32 kernel_tgid, __u64 lane)
+static unsigned int entry_shift(struct dr_faults *f, __u32 kernel_tgid)
 {
-	__u64 *word = &f->index[kernel_tgid / DR_SLOT_LANES];
-	unsigned int shift = kernel_tgid % DR_SLOT_LANES * DR_SLOT_LANE_BITS;
-	__u64 w = __atomic_load_n(word, __ATOMIC_RELAXED);
+	return (kernel_tgid & (f->index_entries - 1)) % DR_SLOT_LANES * DR_SLOT_LANE_BITS;
+}
 
-	w = (w & ~((__u64)DR_SLOT_MAX_LANE << shift)) | lane << shift;
+/* The word of @index holding @kernel_tgid's entry. */
+static __u64 *entry_word(struct dr_faults *f, __u64 *index, __u32 kernel_tgid)
+{
+	return &index[(kernel_tgid & (f->index_entries - 1)) / DR_SLOT_LANES];
+}
+
+static __u32 entry_of(struct dr_faults *f, __u32 kernel_tgid)
+{
+	__u64 w = __atomic_load_n(entry_word(f, f->index, kernel_tgid), __ATOMIC_RELAXED);
+
+	return w >> entry_shift(f, kernel_tgid) & 0xffff;
+}
+
+/*
+ * @kernel_tgid's entry of @index := @entry. User space is the only writer
+ * of the index, one thread at a time (drbpf.h), so a plain read-modify-write
+ * of the word, stored whole, is enough.
+ */
+static void set_entry(struct dr_faults *f, __u64 *index, __u32 kernel_tgid, __u32 entry)
+{
+	__u64 *word = entry_word(f, index, kernel_tgid), w;
+	unsigned int shift = entry_shift(f, kernel_tgid);
+
+	w = __atomic_load_n(word, __ATOMIC_RELAXED);
+	w = (w & ~((__u64)0xffff << shift)) | (__u64)entry << shift;
 	__atomic_store_n(word, w, __ATOMIC_RELEASE);
 }
 
-static __u64 lane_of(struct dr_faults *f, __u32 kernel_tgid)
+/*
+ * Points @kernel_tgid's entry of @index at slot @nr, unless another tracked
+ * process has it: then the entry is marked shared, and @kernel_tgid's
+ * faults go by the tracked hash.
+ */
+static void claim_entry(struct dr_faults *f, __u64 *index, __u32 kernel_tgid, __u32 nr)
 {
-	__u64 w = __atomic_load_n(&f->index[kernel_tgid / DR_SLOT_LANES], __ATOMIC_RELAXED);
+	__u32 entry = __atomic_load_n(entry_word(f, index, kernel_tgid), __ATOMIC_RELAXED) >>
+		      entry_shift(f, kernel_tgid) & 0xffff;
+	__u32 held = entry & DR_LANE_SLOT, owner;
 
-	return w >> (kernel_tgid % DR_SLOT_LANES * DR_SLOT_LANE_BITS) & DR_SLOT_MAX_LANE;
+	owner = held ? slot_owner(f, held - 1) : 0;
+	if (owner && owner != kernel_tgid && f->slot_used[held - 1])
+		set_entry(f, index, kernel_tgid, entry | DR_LANE_SHARED);
+	else
+		set_entry(f, index, kernel_tgid, (nr + 1) | (entry & DR_LANE_SHARED));
+}
+
+/*
+ * Rebuilds slot_index from the slots in use: drops the entries of exited
+ * processes and the shared marks nobody needs any more. Built aside and
+ * stored word by word, so that no fault of a tracked process misses its
+ * entry meanwhile.
+ */
+static int rebuild_index(struct dr_faults *f)
+{
+	size_t words = f->index_entries / DR_SLOT_LANES;
+	__u64 *fresh = calloc(words, sizeof(*fresh));
+
+	if (!fresh)
+		return -ENOMEM;
+	for (__u32 nr = 0; nr < f->max_entries; nr++) {
+		__u32 owner = f->slot_used[nr] ? slot_owner(f, nr) : 0;
+
+		if (owner)
+			claim_entry(f, fresh, owner, nr);
+	}
+	for (size_t i = 0; i < words; i++)
+		if (__atomic_load_n(&f->index[i], __ATOMIC_RELAXED) != fresh[i])
+			__atomic_store_n(&f->index[i], fresh[i], __ATOMIC_RELEASE);
+	free(fresh);
+	return 0;
 }
 
 static int read_map(struct dr_faults *f, int fd, size_t value_size, unsigned int *n);
@@ -762,6 +815,8 @@ static int alloc_slot(struct dr_faults *f, __u32 *slot)
 			if (s < f->max_entries)
 				f->slot_used[s] = true;
 		}
+		if (f->slot_index && (err = rebuild_index(f)))
+			return err;
 	}
 	return -E2BIG;
 }
@@ -830,10 +885,8 @@ int dr_faults_track(struct dr_faults *f, pid_t tgid)
 		f->slot_used[nr] = false;
 		return err;
 	}
-	/* Above the index (pid_max was raised since open), its faults take
-	 * the slow way: by tgid in `tracked`. */
-	if (f->slot_index && ktgid < f->index_pids)
-		set_lane(f, ktgid, nr + 1);
+	if (f->slot_index)
+		claim_entry(f, f->index, ktgid, nr);
 	/* Already gone: its exit hook ran before the mark was there. */
 	if (kill(tgid, 0) && errno == ESRCH) {
 		dr_faults_untrack(f, tgid);
@@ -863,10 +916,10 @@ int dr_faults_untrack(struct dr_faults *f, pid_t tgid)
 	if (err && err != -ENOENT)
 		return err;
 	if (f->slot_index) {
-		__u32 ktgid = slot_owner(f, slot);
+		__u32 ktgid = slot_owner(f, slot), entry = ktgid ? entry_of(f, ktgid) : 0;
 
-		if (ktgid && ktgid < f->index_pids && lane_of(f, ktgid) == slot + 1)
-			set_lane(f, ktgid, 0);
+		if ((entry & DR_LANE_SLOT) == slot + 1)
+			set_entry(f, f->index, ktgid, entry & DR_LANE_SHARED);
 	}
 	set_slot(f, slot, 0);
 	f->slot_used[slot] = false;

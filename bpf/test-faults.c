@@ -857,6 +857,48 @@ out:
 }
 
 /*
+ * Tracked processes sharing slot_index entries (an index of 4 entries for
+ * 6 processes): the one owning an entry goes by the index, the others by
+ * the tracked hash, and each counts exactly its own faults, before and
+ * after some exit and others take their slots (which rebuilds the index).
+ */
+static int case_index_shared(void)
+{
+	enum { SLOTS = 6 };
+	struct dr_faults_opts o = { .max_entries = SLOTS };
+	struct dr_faults_test_opts t = { .index_entries = 4 };
+	struct dr_faults *f = open_faults(&o, &t);
+	struct dr_fault_counts d;
+	struct worker w[SLOTS + 3];
+	struct worker_reply r;
+	int started = 0, stopped = 0;
+
+	if (!f)
+		return FAIL;
+	while (started < SLOTS && !start_tracked_worker(f, &w[started]))
+		started++;
+	for (int i = 0; i < started; i++) {
+		measure(f, &w[i], OP_TOUCH, N, &d, &r);
+		expect_range("np_write_faults", d.np_write_faults, N, N + SLACK);
+	}
+	/* Three exit; three more take their slots. */
+	for (; stopped < 3 && stopped < started; stopped++)
+		expect(!worker_stop(&w[stopped]), "worker failed");
+	if (started == SLOTS)
+		while (started < SLOTS + 3 && !start_tracked_worker(f, &w[started]))
+			started++;
+	expect(started == SLOTS + 3, "%d of %d workers tracked", started, SLOTS + 3);
+	for (int i = stopped; i < started; i++) {
+		measure(f, &w[i], OP_TOUCH, N, &d, &r);
+		expect_range("after the exits: np_write_faults", d.np_write_faults, N, N + SLACK);
+	}
+	for (int i = stopped; i < started; i++)
+		worker_stop(&w[i]);
+	dr_faults_close(f);
+	return PASS;
+}
+
+/*
  * The clear accounting, run through BPF_PROG_TEST_RUN (any kernel): split by
  * clearer, pages summed, the time of the last foreign clear.
  */
@@ -1233,6 +1275,7 @@ static const struct tcase {
 	{ "tracked-filter", case_tracked_filter },
 	{ "tracked-hash", case_tracked_hash },
 	{ "slot-reuse", case_slot_reuse },
+	{ "index-shared", case_index_shared },
 	{ "all-processes", case_all_processes },
 	{ "exit-cleanup", case_exit_cleanup },
 	{ "bounded", case_bounded },
