@@ -44,6 +44,9 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 int dr_faults_run_test_clear(struct dr_faults *f, pid_t target_tgid,
 			     unsigned long nr_pages);
 
+/* The fault hook's program (for its run-time statistics); -ENOENT for perf-event. */
+int dr_faults_fault_prog_fd(struct dr_faults *f);
+
 /* Whether @tgid is in the programs' tracked set (tracked mode). */
 bool dr_faults_is_tracked(struct dr_faults *f, pid_t tgid);
 

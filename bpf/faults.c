@@ -1041,6 +1041,18 @@ int dr_faults_run_test_clear(struct dr_faults *f, pid_t target_tgid, unsigned lo
 	return bpf_prog_test_run_opts(fd, &run);
 }
 
+int dr_faults_fault_prog_fd(struct dr_faults *f)
+{
+	switch (f->hook) {
+	case HOOK_TP_BTF:
+		return bpf_program__fd(f->skel->progs.on_page_fault_user);
+	case HOOK_FEXIT:
+		return bpf_program__fd(f->skel->progs.on_handle_mm_fault);
+	default:
+		return -ENOENT;	/* one program, but attached per CPU: use tp_btf to measure */
+	}
+}
+
 bool dr_faults_is_tracked(struct dr_faults *f, pid_t tgid)
 {
 	__u32 key = tgid, slot;
