@@ -4,9 +4,17 @@
  * write-faults as fast as it can. Each round runs every mode once, starting
  * from a different mode each round, so drift and position hit them alike;
  * the report is the median CPU time per fault, the median of the per-round
- * ratios to the no-program time of the same round, and their quartiles.
+ * ratios to the no-program time of the same round, and their quartiles,
+ * and the median of the per-round differences to the empty program (the
+ * floor), which is what the counting itself costs.
  *
- *   bpf-faults-overhead [-w fresh|wp] [-n PAGES] [-r ROUNDS] [-t THREADS] [-H HOOK]
+ *   bpf-faults-overhead [-w fresh|wp] [-n PAGES] [-r ROUNDS] [-t THREADS] [-H HOOK] [-S]
+ *
+ * -S also reports each program's own run time per run (BPF_ENABLE_STATS,
+ * for the whole system while this runs): the code's cost without what the
+ * tracepoint costs anyway, and much steadier on a shared machine than the
+ * CPU time per fault. The statistics' own clock reads slow every mode's
+ * faults alike; the CPU times of a run with -S are not the plain ones.
  *
  * Workloads (-w):
  *   fresh  first-touch writes to fresh anonymous pages (a not-present
@@ -22,8 +30,9 @@
  * hook there costs; tp_btf only); tracked mode with this process not
  * tracked (the cost every other process pays); tracked mode with it
  * tracked; all processes; both counted modes with per-CPU counters instead
- * of atomics; and tracked mode with the PID-namespace translation a caller
- * outside the initial namespace gets (forced here).
+ * of atomics; tracked mode with the PID-namespace translation a caller
+ * outside the initial namespace gets (forced here); and tracked mode finding
+ * the counters by tgid in a hash, as where the slot index cannot be used.
  * Run as root.
  */
 #include <errno.h>
@@ -47,7 +56,7 @@
 
 enum mode {
 	NONE, EMPTY, TRACKED_OTHER, TRACKED, ALL, TRACKED_PERCPU, ALL_PERCPU, TRACKED_PIDNS,
-	NR_MODES
+	TRACKED_HASH, NR_MODES
 };
 
 static const char *const mode_names[NR_MODES] = {
@@ -59,6 +68,7 @@ static const char *const mode_names[NR_MODES] = {
 	[TRACKED_PERCPU] = "tracked, per-CPU counters",
 	[ALL_PERCPU] = "all, per-CPU counters",
 	[TRACKED_PIDNS] = "tracked, pidns translation",
+	[TRACKED_HASH] = "tracked, hash (no index)",
 };
 
 enum workload { FRESH, WP };
@@ -201,6 +211,32 @@ static int attach_empty_program(void)
 	return link;
 }
 
+/*
+ * Mean run time of a program since it was loaded: @prog_fd's, or if that is
+ * negative, the one attached by @link_fd. 0 if the kernel kept no statistics.
+ */
+static double prog_run_ns(int prog_fd, int link_fd)
+{
+	struct bpf_prog_info info = { 0 };
+	struct bpf_link_info link = { 0 };
+	__u32 len = sizeof(link);
+	int fd = prog_fd;
+
+	if (fd < 0) {
+		if (bpf_obj_get_info_by_fd(link_fd, &link, &len))
+			return 0;
+		fd = bpf_prog_get_fd_by_id(link.prog_id);
+		if (fd < 0)
+			return 0;
+	}
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.run_cnt = 0;
+	if (fd != prog_fd)
+		close(fd);
+	return info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -220,10 +256,13 @@ int main(int argc, char **argv)
 	size_t pages = 32768;
 	int rounds = 11, threads = 1, opt, empty_ok;
 	const char *hook = NULL;
-	double *ns[NR_MODES], *ratio[NR_MODES], *extra[NR_MODES];
+	double *ns[NR_MODES], *ratio[NR_MODES], *extra[NR_MODES], *over_floor[NR_MODES];
+	double *run_ns[NR_MODES];
+	int stats_fd = -1;
+	bool stats = false;
 	__u64 counted = 0;
 
-	while ((opt = getopt(argc, argv, "w:n:r:t:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "w:n:r:t:H:S")) != -1) {
 		switch (opt) {
 		case 'w':
 			workload = !strcmp(optarg, "wp") ? WP : FRESH;
@@ -242,9 +281,12 @@ int main(int argc, char **argv)
 		case 'H':
 			hook = optarg;
 			break;
+		case 'S':
+			stats = true;
+			break;
 		default:
 		usage:
-			fprintf(stderr, "usage: %s [-w fresh|wp] [-n PAGES] [-r ROUNDS] [-t THREADS (1-8)] [-H HOOK]\n",
+			fprintf(stderr, "usage: %s [-w fresh|wp] [-n PAGES] [-r ROUNDS] [-t THREADS (1-8)] [-H HOOK] [-S]\n",
 				argv[0]);
 			return 2;
 		}
@@ -258,6 +300,8 @@ int main(int argc, char **argv)
 		ns[m] = calloc(rounds, sizeof(double));
 		ratio[m] = calloc(rounds, sizeof(double));
 		extra[m] = calloc(rounds, sizeof(double));
+		over_floor[m] = calloc(rounds, sizeof(double));
+		run_ns[m] = calloc(rounds, sizeof(double));
 	}
 	/* The floor belongs to tp_btf/page_fault_user, the hook the probe picks on x86. */
 	empty_ok = !hook || !strcmp(hook, "tp_btf/page_fault_user");
@@ -271,6 +315,10 @@ int main(int argc, char **argv)
 			close(link);
 	}
 
+	if (stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0) {
+		fprintf(stderr, "BPF_ENABLE_STATS: %s\n", strerror(errno));
+		return 1;
+	}
 	one_round(pages, threads);	/* warm up */
 	for (int i = 0; i < rounds; i++) {
 		for (int k = 0; k < NR_MODES; k++) {
@@ -282,6 +330,7 @@ int main(int argc, char **argv)
 			struct dr_faults_test_opts t = {
 				.percpu_counters = m == TRACKED_PERCPU || m == ALL_PERCPU,
 				.force_pidns_walk = m == TRACKED_PIDNS,
+				.no_slot_index = m == TRACKED_HASH,
 			};
 			struct dr_fault_counts c;
 			struct dr_faults *f = NULL;
@@ -303,10 +352,13 @@ int main(int argc, char **argv)
 					fprintf(stderr, "%s: %s\n", mode_names[m], why);
 					return 1;
 				}
-				if (m == TRACKED || m == TRACKED_PERCPU || m == TRACKED_PIDNS)
+				if (m == TRACKED || m == TRACKED_PERCPU || m == TRACKED_PIDNS ||
+				    m == TRACKED_HASH)
 					dr_faults_track(f, getpid());
 			}
 			ns[m][i] = one_round(pages, threads);
+			if (stats && m != NONE)
+				run_ns[m][i] = prog_run_ns(m == EMPTY ? -1 : dr_faults_fault_prog_fd(f), link);
 			if (f && !dr_faults_lookup(f, getpid(), &c))
 				counted += workload == WP ? c.wp_faults : c.np_write_faults;
 			dr_faults_close(f);
@@ -316,23 +368,39 @@ int main(int argc, char **argv)
 		for (int m = 0; m < NR_MODES; m++) {
 			ratio[m][i] = ns[m][i] / ns[NONE][i];
 			extra[m][i] = ns[m][i] - ns[NONE][i];
+			over_floor[m][i] = ns[m][i] - ns[EMPTY][i];
 		}
 	}
 
 	printf("%zu %s write faults per round, %d thread(s), %d rounds, hook %s\n", pages,
 	       workload == WP ? "write-protect (uffd async)" : "first-touch", threads, rounds,
 	       hook ? hook : "(probed)");
-	printf("  %-28s %10s %19s %8s %17s\n", "mode", "CPU ns/flt", "(p25..p75)", "+ns/flt",
-	       "ratio (p25..p75)");
+	/* Over the floor: the difference to the empty program in the same
+	 * round, which is what the counting itself costs. */
+	printf("  %-28s %10s %19s %8s %17s   %s\n", "mode", "CPU ns/flt", "(p25..p75)", "+ns/flt",
+	       "ratio (p25..p75)", empty_ok ? "+ns over floor (p25..p75)" : "");
 	for (int m = 0; m < NR_MODES; m++) {
 		if (m == EMPTY && !empty_ok)
 			continue;
-		printf("  %-28s %10.1f (%7.1f..%7.1f) %+8.1f  x%.3f (%.3f..%.3f)\n", mode_names[m],
+		printf("  %-28s %10.1f (%7.1f..%7.1f) %+8.1f  x%.3f (%.3f..%.3f)", mode_names[m],
 		       quartile(ns[m], rounds, 2), quartile(ns[m], rounds, 1), quartile(ns[m], rounds, 3),
 		       quartile(extra[m], rounds, 2), quartile(ratio[m], rounds, 2),
 		       quartile(ratio[m], rounds, 1), quartile(ratio[m], rounds, 3));
+		if (empty_ok && m != NONE && m != EMPTY)
+			printf("   %+6.1f (%+6.1f..%+6.1f)", quartile(over_floor[m], rounds, 2),
+			       quartile(over_floor[m], rounds, 1), quartile(over_floor[m], rounds, 3));
+		printf("\n");
+	}
+	if (stats) {
+		printf("  program's own run time per run (BPF stats), median (p25..p75):\n");
+		for (int m = EMPTY; m < NR_MODES; m++)
+			if (m != EMPTY || empty_ok)
+				printf("  %-28s %6.1f ns (%6.1f..%6.1f)\n", mode_names[m],
+				       quartile(run_ns[m], rounds, 2), quartile(run_ns[m], rounds, 1),
+				       quartile(run_ns[m], rounds, 3));
+		close(stats_fd);
 	}
 	printf("(write faults of this kind counted for this process over the tracked rounds: %llu,"
-	       " expected %zu)\n", (unsigned long long)counted, (size_t)5 * rounds * (pages / threads * threads));
+	       " expected %zu)\n", (unsigned long long)counted, (size_t)6 * rounds * (pages / threads * threads));
 	return 0;
 }

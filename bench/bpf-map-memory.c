@@ -80,14 +80,14 @@ static unsigned long long total(const struct map *m, int n)
 static int fill(const struct map *m, int nmaps, unsigned int n)
 {
 	struct dr_fault_counts zero = { 0 };
-	__u8 one = 1;
+	__u32 slot = 0;	/* the slot number: tracked's value */
 
 	for (int i = 0; i < nmaps; i++) {
 		const void *value = !strcmp(m[i].info.name, "counts") ? (const void *)&zero :
-				    !strcmp(m[i].info.name, "tracked") ? (const void *)&one : NULL;
+				    !strcmp(m[i].info.name, "tracked") ? (const void *)&slot : NULL;
 
 		if (!value || m[i].info.max_entries < 2)
-			continue;	/* .rodata, or the unused 1-entry tracked map of all mode */
+			continue;	/* arrays (preallocated), or the other mode's 1-entry maps */
 		for (unsigned int k = 0; k < n; k++) {
 			__u32 key = 4000000 + k;	/* above any real pid_max default */
 
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 	}
 
 	printf("BPF map memory (fdinfo memlock) with N = %u tgids counted\n", n);
-	printf("  %-30s %-44s %12s %12s %9s\n", "layout", "maps (max_entries)", "empty", "filled",
+	printf("  %-30s %-72s %12s %12s %9s\n", "layout", "maps (max_entries)", "empty", "filled",
 	       "B/tgid");
 	for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
 		struct dr_faults_opts o = {
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 		};
 		struct dr_faults *f;
 		struct map m[16];
-		char why[512], names[128] = "";
+		char why[512], names[256] = "";
 		unsigned long long before, after;
 		int nmaps, err;
 
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < nmaps; i++)
 			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s(%u)",
 				 i ? " " : "", m[i].info.name, m[i].info.max_entries);
-		printf("  %-30s %-44s %9.2f MiB %9.2f MiB %9.0f\n", layouts[l].name, names,
+		printf("  %-30s %-72s %9.2f MiB %9.2f MiB %9.0f\n", layouts[l].name, names,
 		       before / 1048576.0, after / 1048576.0, (double)after / n);
 		dr_faults_close(f);
 	}

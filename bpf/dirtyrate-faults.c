@@ -35,7 +35,7 @@ static void usage(FILE *to)
 		"  -i SECONDS  interval (default 1)\n"
 		"  -c COUNT    stop after COUNT intervals\n"
 		"  -t ROWS     print the ROWS busiest processes (default 20, 0: all)\n"
-		"  -n ENTRIES  size of the counters map\n"
+		"  -n ENTRIES  processes counted at once (tracked: at most 32767)\n"
 		"  -H HOOK     force tp_btf/page_fault_user, fexit/handle_mm_fault or perf-event\n",
 		MAX_PIDS);
 }
@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	       dr_faults_has_clear_tracepoint(f) ? "counted" : "not counted (no tracepoint)",
 	       opts.all_processes ? "all processes" : "tracked processes only");
 
-	cap = dr_faults_max_entries(f) + 1024;	/* tracked mode has headroom */
+	cap = dr_faults_max_entries(f);	/* read_all never returns more */
 	cur = calloc(cap, sizeof(*cur));
 	prev = calloc(cap, sizeof(*prev));
 	rows = calloc(cap, sizeof(*rows));

@@ -26,7 +26,8 @@ struct dr_faults_opts {
 	/* Count every process (LRU-evicted when the map is full) instead of
 	 * only the tgids given to dr_faults_track(). */
 	bool all_processes;
-	/* Processes counted at once; 0 means DR_FAULTS_DEFAULT_ENTRIES. */
+	/* Processes counted at once; 0 means DR_FAULTS_DEFAULT_ENTRIES.
+	 * At most 32767 in tracked mode (-EINVAL above). */
 	unsigned int max_entries;
 	/* Clears made by this tgid (in the caller's PID namespace, like
 	 * every tgid here) count as "self"; 0 means getpid(). */
@@ -93,9 +94,8 @@ struct dr_fault_entry {
  * Every process's counters in one pass (batched map reads where the kernel
  * has them). Stores at most @cap entries in @out and returns how many
  * there were, like snprintf: a result > @cap means @out was too small.
- * dr_faults_max_entries() entries hold every tracked process; in tracked
- * mode a process untracked in the middle of a fault may keep a stray entry
- * until it exits, so allow some more. Order is unspecified.
+ * dr_faults_max_entries() entries hold every process counted. Order is
+ * unspecified.
  */
 int dr_faults_read_all(struct dr_faults *f, struct dr_fault_entry *out, unsigned int cap);
 

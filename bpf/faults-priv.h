@@ -21,6 +21,13 @@ struct dr_faults_test_opts {
 	 * the initial one (where the programs otherwise take the kernel's
 	 * numbers as they are), to test the translation without containers. */
 	bool force_pidns_walk;
+	/* Tracked mode without slot_index, as where it cannot be used (see
+	 * bpf/README.md): the faults look their tgid up in `tracked`. */
+	bool no_slot_index;
+	/* slot_index with this many entries (a power of two, at least 4)
+	 * instead of its usual size: few enough that tracked processes share
+	 * entries. */
+	unsigned int index_entries;
 };
 
 int dr_faults_open_ext(const struct dr_faults_opts *opts,
@@ -36,6 +43,9 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
  */
 int dr_faults_run_test_clear(struct dr_faults *f, pid_t target_tgid,
 			     unsigned long nr_pages);
+
+/* The fault hook's program (for its run-time statistics); -ENOENT for perf-event. */
+int dr_faults_fault_prog_fd(struct dr_faults *f);
 
 /* Whether @tgid is in the programs' tracked set (tracked mode). */
 bool dr_faults_is_tracked(struct dr_faults *f, pid_t tgid);

@@ -10,25 +10,45 @@
  * plus the softdirty_clear tracepoint of the dirtyrate kernel series where it
  * exists, and an exit hook that drops the counters of a finished process.
  *
- * Counters live in `counts`, keyed by tgid as the user-space caller sees it:
- * in its PID namespace (pidns_ino), which need not be the initial one the
- * kernel's numbers come from. In "tracked" mode only the tgids in `tracked`
- * (kept in sync by user space) get an entry; in "all" mode every process
- * the caller can see that faults does, and the LRU map evicts the coldest
- * when full.
+ * Counters are per process, and user space reads them under its tgids: in
+ * its PID namespace (pidns_ino), which need not be the initial one the
+ * kernel's numbers come from.
+ *
+ * "Tracked" mode counts only the processes user space asked for, and every
+ * fault of every process pays for finding out whether it is one of them, so
+ * that test is as cheap as BPF allows: no hash, no tgid translation. User
+ * space gives each tracked process a slot of the `slots` array and writes
+ * the slot's number into `slot_index` at the process's kernel tgid modulo
+ * the index size (see slots.h); a fault indexes the two arrays with the
+ * tgid of bpf_get_current_pid_tgid(), which the verifier turns into a few
+ * loads, and the slot says whether it is really that process's.
+ * `tracked` (the caller's tgid -> slot) is what user space and the clear
+ * accounting find a process's slot by, and what the faults use where the
+ * index cannot be (use_slot_index off) or where two tracked processes
+ * share an index entry: one hash lookup per fault then.
+ * "All" mode counts every process the caller can see that faults, in the
+ * `counts` LRU hash keyed by tgid, evicting the coldest when full.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <dirtyrate/faults.h>
+#include "slots.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Tunables, set by user space between open and load. */
 const volatile bool all_processes = false;
-/* counts is LRU_PERCPU_HASH instead of LRU_HASH: plain adds, no atomics. */
+/* counts is LRU_PERCPU_HASH instead of LRU_HASH, slots PERCPU_ARRAY instead
+ * of ARRAY: plain adds, no atomics. */
 const volatile bool percpu_counters = false;
+/* Tracked mode finds a fault's slot in slot_index, not by tgid in tracked. */
+const volatile bool use_slot_index = false;
+/* slot_index's entries - 1, a power of two - 1: an entry is kernel tgid & index_mask. */
+const volatile __u32 index_mask = 0;
+/* Possible CPUs: the copies of a per-CPU value. */
+const volatile __u32 nr_cpus = 1;
 /* The daemon's tgid: its clears are "self", everybody else's "foreign". */
 const volatile __u32 self_tgid = 0;
 /*
@@ -48,9 +68,13 @@ const volatile __u64 pidns_dev = 0;
 extern struct task_struct *bpf_task_from_pid(int pid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
+/* A bound for the verifier on loops over CPUs (NR_CPUS is at most 8192). */
+#define MAX_CPUS 8192
+
 /* MAX_PID_NS_LEVEL in the kernel: namespaces nest at most this deep. */
 #define MAX_PID_NS_LEVEL 32
 
+/* All mode: tgid -> counters, created by the programs on first use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);	/* or LRU_PERCPU_HASH, see above */
 	__uint(max_entries, DR_FAULTS_DEFAULT_ENTRIES);	/* resized before load */
@@ -58,12 +82,33 @@ struct {
 	__type(value, struct dr_fault_counts);
 } counts SEC(".maps");
 
-/* tgid -> 1: the processes user space asked to track ("tracked" mode). */
+/*
+ * Tracked mode: the tracked processes' counters, one slot each, handed out
+ * by user space. Mappable, so that user space reads them without a syscall.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);	/* or PERCPU_ARRAY, see above */
+	__uint(max_entries, DR_FAULTS_DEFAULT_ENTRIES);	/* resized before load */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct dr_slot);
+} slots SEC(".maps");
+
+/* Tracked mode, use_slot_index: kernel tgid -> slot number, 4 per element (slots.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* (index_mask + 1) / 4, set before load */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} slot_index SEC(".maps");
+
+/* Tracked mode: the caller's tgid -> its slot, kept in sync by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DR_FAULTS_DEFAULT_ENTRIES);	/* resized before load */
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u32);
 } tracked SEC(".maps");
 
 #define COUNT(c, field, n)						\
@@ -113,16 +158,21 @@ static __always_inline __u32 current_tgid(void)
 	return tgid_in_pidns((struct task_struct *)bpf_get_current_task());
 }
 
-/* The counters of @tgid, created on first use; NULL if it is not accounted. */
+/* The counters of @tgid, created on first use in all mode; NULL if it is not counted. */
 static __always_inline struct dr_fault_counts *counts_of(__u32 tgid)
 {
 	static const struct dr_fault_counts zero;
 	struct dr_fault_counts *c;
+	struct dr_slot *slot;
+	__u32 *nr;
 
 	if (!tgid)	/* not visible in the caller's namespace */
 		return NULL;
-	if (!all_processes && !bpf_map_lookup_elem(&tracked, &tgid))
-		return NULL;
+	if (!all_processes) {
+		nr = bpf_map_lookup_elem(&tracked, &tgid);
+		slot = nr ? bpf_map_lookup_elem(&slots, nr) : NULL;
+		return slot ? &slot->counts : NULL;
+	}
 	c = bpf_map_lookup_elem(&counts, &tgid);
 	if (c)
 		return c;
@@ -131,11 +181,57 @@ static __always_inline struct dr_fault_counts *counts_of(__u32 tgid)
 	return bpf_map_lookup_elem(&counts, &tgid);
 }
 
+/* slot_index's entry for @kernel_tgid (slots.h); 0 for none. */
+static __always_inline __u32 index_entry(__u32 kernel_tgid)
+{
+	__u32 entry = kernel_tgid & index_mask, word = entry / DR_SLOT_LANES;
+	__u64 *lanes = bpf_map_lookup_elem(&slot_index, &word);
+
+	if (!lanes)
+		return 0;
+	return (*lanes >> (entry % DR_SLOT_LANES * DR_SLOT_LANE_BITS)) & 0xffff;
+}
+
+/* The slot @entry names, if it is @kernel_tgid's. */
+static __always_inline struct dr_slot *owned_slot(__u32 entry, __u32 kernel_tgid)
+{
+	__u32 nr = entry & DR_LANE_SLOT;
+	struct dr_slot *slot;
+
+	if (!nr)
+		return NULL;
+	nr -= 1;
+	slot = bpf_map_lookup_elem(&slots, &nr);
+	return slot && slot->kernel_tgid == kernel_tgid ? slot : NULL;
+}
+
+/*
+ * The current process's counters, NULL if it is not counted: the fault
+ * hooks' fast path. In tracked mode with the index, an untracked process
+ * costs a helper call and one array load, a tracked one a second array
+ * load; only processes whose index entry is shared with another tracked
+ * one take the slow way, by the tracked hash.
+ */
+static __always_inline struct dr_fault_counts *current_counts(void)
+{
+	__u32 kernel_tgid, entry;
+	struct dr_slot *slot;
+
+	if (all_processes || !use_slot_index)
+		return counts_of(current_tgid());
+	kernel_tgid = bpf_get_current_pid_tgid() >> 32;
+	entry = index_entry(kernel_tgid);
+	slot = owned_slot(entry, kernel_tgid);
+	if (slot)
+		return &slot->counts;
+	return entry & DR_LANE_SHARED ? counts_of(current_tgid()) : NULL;
+}
+
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	struct dr_fault_counts *c = counts_of(current_tgid());
+	struct dr_fault_counts *c = current_counts();
 
 	if (!c)
 		return 0;
@@ -169,7 +265,7 @@ int BPF_PROG(on_handle_mm_fault, struct vm_area_struct *vma, unsigned long addre
 		return 0;
 	if (ret & bpf_core_enum_value(enum vm_fault_reason, VM_FAULT_RETRY))
 		return 0;
-	c = counts_of(current_tgid());
+	c = current_counts();
 	if (!c)
 		return 0;
 	COUNT(c, user_faults, 1);
@@ -182,7 +278,7 @@ int BPF_PROG(on_handle_mm_fault, struct vm_area_struct *vma, unsigned long addre
 SEC("perf_event")
 int on_perf_page_fault(void *ctx)
 {
-	struct dr_fault_counts *c = counts_of(current_tgid());
+	struct dr_fault_counts *c = current_counts();
 
 	if (c)
 		COUNT(c, user_faults, 1);
@@ -256,22 +352,67 @@ int test_softdirty_clear(struct test_clear_args *args)
 }
 
 /*
+ * Marks slot @nr as no longer @kernel_tgid's, on every CPU's copy where the
+ * counters are per CPU (the fault path checks its own CPU's).
+ */
+static __always_inline void disown_slot(__u32 nr, __u32 kernel_tgid)
+{
+	struct dr_slot *slot;
+
+	if (!percpu_counters) {
+		slot = bpf_map_lookup_elem(&slots, &nr);
+		if (slot && slot->kernel_tgid == kernel_tgid)
+			slot->kernel_tgid = 0;
+		return;
+	}
+	for (__u32 cpu = 0; cpu < MAX_CPUS && cpu < nr_cpus; cpu++) {
+		slot = bpf_map_lookup_percpu_elem(&slots, &nr, cpu);
+		if (slot && slot->kernel_tgid == kernel_tgid)
+			slot->kernel_tgid = 0;
+	}
+}
+
+/*
  * Fires for every exiting thread, after it left its mm. signal->live was
  * decremented before, so 0 means the last thread of the group is leaving:
- * its counters and its tracked mark go (a later process may reuse the tgid).
+ * its counters and its tracked mark go (a later process may reuse the tgid;
+ * user space takes the slot back when it needs one).
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *task)
 {
-	__u32 tgid;
+	__u32 tgid, kernel_tgid, nr;
 
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	tgid = pidns_ino ? tgid_in_pidns(task) : BPF_CORE_READ(task, tgid);
+	kernel_tgid = BPF_CORE_READ(task, tgid);
+	if (!all_processes && use_slot_index && (nr = index_entry(kernel_tgid) & DR_LANE_SLOT))
+		disown_slot(nr - 1, kernel_tgid);
+	tgid = pidns_ino ? tgid_in_pidns(task) : kernel_tgid;
 	if (!tgid)
 		return 0;
-	bpf_map_delete_elem(&counts, &tgid);
-	if (!all_processes)
+	if (all_processes)
+		bpf_map_delete_elem(&counts, &tgid);
+	else
 		bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
+
+/*
+ * The kernel tgid of the process a task iterator is given (by pidfd, at
+ * dr_faults_track() from a PID namespace other than the initial one, where
+ * user space does not know it): slot_index wants it. Written once, as the
+ * first task's; the iterator visits every thread of the process.
+ */
+SEC("iter/task")
+int kernel_tgid_of(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	__u32 tgid;
+
+	if (!task || ctx->meta->seq_num > 0)
+		return 0;
+	tgid = task->tgid;
+	bpf_seq_write(ctx->meta->seq, &tgid, sizeof(tgid));
 	return 0;
 }

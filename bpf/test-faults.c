@@ -412,9 +412,9 @@ static int case_mprotect_wp(void)
 }
 
 /* Tracked mode counts tracked processes only; untrack stops and forgets. */
-static int case_tracked_filter(void)
+static int tracked_filter(const struct dr_faults_test_opts *t)
 {
-	struct dr_faults *f = open_faults(NULL, NULL);
+	struct dr_faults *f = open_faults(NULL, t);
 	struct dr_fault_entry e[16];
 	struct dr_fault_counts c, d;
 	struct worker a, b;
@@ -463,6 +463,11 @@ out_a:
 out:
 	dr_faults_close(f);
 	return PASS;
+}
+
+static int case_tracked_filter(void)
+{
+	return tracked_filter(NULL);
 }
 
 /* All mode counts a process nobody tracked. */
@@ -780,6 +785,117 @@ static int case_percpu_counters(void)
 	check_exit_cleanup(f, false);
 	dr_faults_close(f);
 	return with_tracked_worker(NULL, &t, check_threads);
+}
+
+/*
+ * Tracked mode as where slot_index cannot be used (a caller in a PID
+ * namespace on a kernel before 6.1): faults find their slot by tgid in the
+ * tracked hash, with the same results.
+ */
+static int case_tracked_hash(void)
+{
+	struct dr_faults_test_opts t = { .no_slot_index = true };
+	struct dr_faults *f;
+
+	if (tracked_filter(&t) != PASS)
+		return FAIL;
+	f = open_faults(NULL, &t);
+	if (!f)
+		return FAIL;
+	check_exit_cleanup(f, false);
+	dr_faults_close(f);
+	return with_tracked_worker(NULL, &t, check_threads);
+}
+
+/*
+ * A tracked process that exits leaves its slot to the next one tracked when
+ * all are taken: that one starts from zero and counts only its own faults,
+ * and the others keep theirs.
+ */
+static int case_slot_reuse(void)
+{
+	struct dr_faults_opts o = { .max_entries = 2 };
+	struct dr_faults *f = open_faults(&o, NULL);
+	struct dr_fault_counts c, d;
+	struct worker a, b, x;
+	struct worker_reply r;
+	pid_t gone = 0;
+
+	if (!f)
+		return FAIL;
+	if (start_tracked_worker(f, &a))
+		goto out;
+	if (start_tracked_worker(f, &b))
+		goto out_a;
+	if (start_worker(&x))
+		goto out_b;
+	expect(dr_faults_track(f, x.pid) == -E2BIG, "a third process tracked in 2 slots");
+	measure(f, &a, OP_TOUCH, N, &d, &r);
+	gone = a.pid;
+	expect(!worker_stop(&a), "worker failed");
+	expect(!dr_faults_is_tracked(f, gone), "exited process still tracked");
+	expect(!dr_faults_track(f, x.pid), "tracking in the exited process's slot");
+	expect(!dr_faults_lookup(f, x.pid, &c) && c.np_write_faults == 0 && c.user_faults == 0,
+	       "the reused slot starts at np_write_faults %llu, user_faults %llu",
+	       (unsigned long long)c.np_write_faults, (unsigned long long)c.user_faults);
+	measure(f, &x, OP_TOUCH, N, &d, &r);
+	expect_range("reused slot: np_write_faults", d.np_write_faults, N, N + SLACK);
+	measure(f, &b, OP_TOUCH, N, &d, &r);
+	expect_range("other slot: np_write_faults", d.np_write_faults, N, N + SLACK);
+	expect(!dr_faults_lookup(f, x.pid, &c) && c.np_write_faults <= N + SLACK,
+	       "the reused slot counted another process's faults: %llu",
+	       (unsigned long long)c.np_write_faults);
+	worker_stop(&x);
+out_b:
+	worker_stop(&b);
+out_a:
+	if (a.pid != gone)
+		worker_stop(&a);
+out:
+	dr_faults_close(f);
+	return PASS;
+}
+
+/*
+ * Tracked processes sharing slot_index entries (an index of 4 entries for
+ * 6 processes): the one owning an entry goes by the index, the others by
+ * the tracked hash, and each counts exactly its own faults, before and
+ * after some exit and others take their slots (which rebuilds the index).
+ */
+static int case_index_shared(void)
+{
+	enum { SLOTS = 6 };
+	struct dr_faults_opts o = { .max_entries = SLOTS };
+	struct dr_faults_test_opts t = { .index_entries = 4 };
+	struct dr_faults *f = open_faults(&o, &t);
+	struct dr_fault_counts d;
+	struct worker w[SLOTS + 3];
+	struct worker_reply r;
+	int started = 0, stopped = 0;
+
+	if (!f)
+		return FAIL;
+	while (started < SLOTS && !start_tracked_worker(f, &w[started]))
+		started++;
+	for (int i = 0; i < started; i++) {
+		measure(f, &w[i], OP_TOUCH, N, &d, &r);
+		expect_range("np_write_faults", d.np_write_faults, N, N + SLACK);
+	}
+	/* Three exit; three more take their slots. */
+	for (; stopped < 3 && stopped < started; stopped++)
+		expect(!worker_stop(&w[stopped]), "worker failed");
+	if (started == SLOTS)
+		while (started < SLOTS + 3 && !start_tracked_worker(f, &w[started]))
+			started++;
+	expect(started == SLOTS + 3, "%d of %d workers tracked", started, SLOTS + 3);
+	for (int i = stopped; i < started; i++) {
+		measure(f, &w[i], OP_TOUCH, N, &d, &r);
+		expect_range("after the exits: np_write_faults", d.np_write_faults, N, N + SLACK);
+	}
+	for (int i = stopped; i < started; i++)
+		worker_stop(&w[i]);
+	dr_faults_close(f);
+	return PASS;
 }
 
 /*
@@ -1157,6 +1273,9 @@ static const struct tcase {
 	{ "cow-wp", case_cow_wp },
 	{ "mprotect-wp", case_mprotect_wp },
 	{ "tracked-filter", case_tracked_filter },
+	{ "tracked-hash", case_tracked_hash },
+	{ "slot-reuse", case_slot_reuse },
+	{ "index-shared", case_index_shared },
 	{ "all-processes", case_all_processes },
 	{ "exit-cleanup", case_exit_cleanup },
 	{ "bounded", case_bounded },

@@ -73,6 +73,20 @@ struct task_struct {
 struct vm_area_struct;
 struct pt_regs;
 
+/* What an iter/task program is handed. */
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+};
+
 #pragma clang attribute pop
 
 /*
