@@ -346,8 +346,8 @@ static void on_process_removed(struct process *p, void *userdata) {
 	(void) bus_process_emit_removed(userdata, p);
 }
 
-static void on_process_sampled(struct process *p, void *userdata) {
-	(void) bus_process_emit_sampled(userdata, p);
+static void on_process_sampled(struct process *p, unsigned changes, void *userdata) {
+	(void) bus_process_emit_sampled(userdata, p, changes);
 }
 
 static void on_process_backend_changed(struct process *p, void *userdata) {
