@@ -66,6 +66,23 @@ static uint64_t start_usec_of(pid_t pid) {
 	return proc_start_ticks_to_usec(st.start_ticks, sysconf(_SC_CLK_TCK));
 }
 
+/* Whether ListProcesses lists pid now. */
+static bool listed_now(sd_bus *bus, pid_t pid) {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	bool found = false;
+	uint32_t p;
+
+	expect_ok(manager_call(bus, "ListProcesses", &reply, ""), "ListProcesses");
+	ASSERT_TRUE(sd_bus_message_enter_container(reply, 'a', "(uosddt)") > 0);
+	while (sd_bus_message_enter_container(reply, 'r', "uosddt") > 0) {
+		ASSERT_TRUE(sd_bus_message_read(reply, "u", &p) > 0);
+		ASSERT_TRUE(sd_bus_message_skip(reply, "osddt") >= 0);
+		found = found || p == (uint32_t) pid;
+		ASSERT_TRUE(sd_bus_message_exit_container(reply) >= 0);
+	}
+	return found;
+}
+
 /* ---- tests ---- */
 
 static int test_track_child(void) {
@@ -156,6 +173,13 @@ static int test_track_child(void) {
 	expect_error(manager_call(bus, "GetProcess", NULL, "u", (uint32_t) child), "org.dirtyrate1.Error.NotTracked",
 		     "GetProcess(untracked child)");
 	ASSERT_EQ(get_u32(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "TrackedProcesses"), 0);
+	/* ListProcesses' rows are kept between passes, but not past a removal
+	 * or an addition. */
+	ASSERT_TRUE(!listed_now(bus, child));
+	track(bus, child, path);
+	ASSERT_TRUE(listed_now(bus, child));
+	expect_ok(manager_call(bus, "UntrackProcess", NULL, "u", (uint32_t) child), "UntrackProcess");
+	ASSERT_TRUE(!listed_now(bus, child));
 	kill_and_reap(child);
 	return 0;
 }
