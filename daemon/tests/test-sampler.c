@@ -665,6 +665,40 @@ TEST(test_faults_only_idle) {
 	reap(child);
 }
 
+/*
+ * A faults-only process tracked after the pass's snapshot of the counters
+ * has none in it (its counters start at 0 when it is tracked): that pass
+ * gives it no interval, and the faults it takes from then on are counted
+ * once, by the next pass.
+ */
+TEST(test_faults_only_tracked_after_snapshot) {
+	struct manager *m = new_manager_with(faults_only_table, ELEMENTSOF(faults_only_table), "");
+	pid_t a = spawn_child("dr-snap-a"), b = spawn_child("dr-snap-b");
+	struct process *pa = track(m, a), *pb;
+
+	fake_usec += USEC_PER_SEC;
+	sampler_begin(m);
+	while (!m->sampler.accounting)
+		ASSERT_EQ(sampler_step(m, 0), 0);
+	/* Between the snapshot and the accounting: b is tracked and writes. */
+	fake_usec += 1000;
+	pb = track(m, b);
+	fake_fault_counts(m->faults, b)->wp_faults = 500;
+	while (sampler_step(m, 0) == 0)
+		;
+	ASSERT_NEAR(pa->stats.dirty_bytes_per_sec, 0, 0);
+	ASSERT_TRUE(isnan(pb->stats.dirty_bytes_per_sec)); /* no interval yet */
+	ASSERT_EQ_U64(pb->stats.write_faults_total, 0);
+	pass(m);
+	ASSERT_EQ_U64(pb->stats.write_faults_total, 500);
+	ASSERT_EQ_U64(pb->stats.dirtied_bytes_total, 500 * PAGE);
+	pass(m);
+	ASSERT_EQ_U64(pb->stats.write_faults_total, 500);
+	manager_free(m);
+	reap(a);
+	reap(b);
+}
+
 TEST(test_rule_backend) {
 	static const char config[] =
 		"[Daemon]\nBackend=faults-only\n"
@@ -878,6 +912,7 @@ int main(void) {
 	RUN(test_sliced_rescan);
 	RUN(test_reload_during_rescan);
 	RUN(test_faults_only_idle);
+	RUN(test_faults_only_tracked_after_snapshot);
 	RUN(test_rule_backend);
 	RUN(test_ioctl_refused_at_pass_time_falls_back);
 	RUN(test_ioctl_enotty_means_absent);
