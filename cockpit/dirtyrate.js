@@ -3,9 +3,11 @@
  * dirtyrate's Cockpit page. Everything comes from org.dirtyrate1 on the
  * system bus through cockpit.dbus(): the Manager's properties for the
  * service card, and one org.dirtyrate1.Process object per tracked process
- * for the table. dirtyrated sends one PropertiesChanged per process per
- * sample pass, so the page never polls: with ReadAccess=all the
- * ObjectManager proxies follow those signals; with ReadAccess=owner the
+ * for the table. dirtyrated sends a PropertiesChanged per process whose
+ * values a sample pass changed (none for an idle one), and one on the
+ * Manager when the pass is over, so the page never polls: with
+ * ReadAccess=all the ObjectManager proxies follow those signals, and each
+ * row's plot gets a point at every pass's end; with ReadAccess=owner the
  * daemon sends no per-process signals (they would be broadcast), so each
  * change of the Manager's LastSampleTimestamp -- one per pass -- is
  * answered with one GetManagedObjects, as daemon/README.md asks clients to.
@@ -718,7 +720,7 @@
             [_("Dirtied in total"), formatSize(p.DirtiedBytesTotal)],
             [_("Write faults in total"), formatCount(p.WriteFaultsTotal)],
             [_("Foreign clears"), formatCount(p.ForeignClears)],
-            [_("Last pass"), formatTimestamp(p.LastSampleTimestamp)],
+            [_("Last pass"), formatTimestamp(state.manager && state.manager.valid ? state.manager.LastSampleTimestamp : p.LastSampleTimestamp)],
         ];
         if (p.Backend === "page-sampling")
             items.splice(6, 0, [_("Pages sampled per pass"), formatCount(p.SampledPages)]);
@@ -735,7 +737,8 @@
 
     /* An inline SVG: the rate of each interval, its ± one standard error as a
      * band, and Avg10, over the 5 minutes before the latest pass. Time comes
-     * from the daemon (LastSampleTimestampMonotonic), not the browser's clock. */
+     * from the daemon (the Manager's LastSampleTimestamp at each pass's end),
+     * not the browser's clock. */
     function drawPlot(svg, history) {
         /* Drawn at the size it is shown, so that the text is not stretched. */
         const W = Math.max(320, Math.round(svg.getBoundingClientRect().width) || 720), H = 200;
@@ -819,8 +822,9 @@
 
     const identity = p => p.PID + ":" + p.StartTimestampBoottime;
 
-    function recordSample(p) {
-        if (!measured(p.LastSampleTimestampMonotonic) || p.LastSampleTimestampMonotonic <= 0)
+    /* The row's values as of the pass that ended at t. */
+    function recordSample(p, t) {
+        if (!measured(t) || t <= 0)
             return;
         const key = identity(p);
         let h = state.histories.get(key);
@@ -829,15 +833,15 @@
             state.histories.set(key, h);
         }
         const last = h[h.length - 1];
-        if (last && last.t >= p.LastSampleTimestampMonotonic)
+        if (last && last.t >= t)
             return;
         h.push({
-            t: p.LastSampleTimestampMonotonic,
+            t: t,
             rate: p.DirtyBytesPerSec,
             se: p.DirtyBytesPerSecStdError,
             avg10: p.DirtyBytesPerSecAvg10,
         });
-        const horizon = p.LastSampleTimestampMonotonic - PLOT_WINDOW_USEC - 10000000;
+        const horizon = t - PLOT_WINDOW_USEC - 10000000;
         let drop = 0;
         while (drop < h.length && h[drop].t < horizon)
             drop++;
@@ -848,7 +852,14 @@
     function updateRow(path, props) {
         const copy = Object.assign({}, props);
         state.rows.set(path, copy);
-        recordSample(copy);
+    }
+
+    /* A pass ended at t (the Manager's LastSampleTimestamp): every row's
+     * values are those of that pass, also those that sent no signal
+     * because nothing changed (an idle process). */
+    function recordPass(t) {
+        for (const p of state.rows.values())
+            recordSample(p, t);
     }
 
     function removeRow(path) {
@@ -881,18 +892,24 @@
      * Manager's LastSampleTimestamp) is answered with one read of what this
      * user may see. At most one call in flight; a pass that ends meanwhile
      * asks for one more. */
-    function refreshOwnerView() {
+    function refreshOwnerView(passEnd) {
         const r = state.ownerRefresh;
+        if (passEnd)
+            r.passEnd = passEnd;   /* the plot's point, once the rows are read */
         if (r.running) {
             r.again = true;
             return;
         }
         r.running = true;
-        const generation = state.generation;
+        const generation = state.generation, t = r.passEnd;
+        r.passEnd = 0;
         state.client.call(MANAGER_PATH, OBJECT_MANAGER_IFACE, "GetManagedObjects", [])
                 .then(([objects]) => {
-                    if (generation === state.generation)
+                    if (generation === state.generation) {
                         applyManagedObjects(objects);
+                        if (t)
+                            recordPass(t);
+                    }
                 })
                 .catch(ex => console.warn("GetManagedObjects failed:", cockpit.message(ex)))
                 .finally(() => {
@@ -1004,9 +1021,13 @@
             if (generation !== state.generation || !manager.valid)
                 return;
             setReadAccess(manager.ReadAccess);
-            if (state.readAccess === "owner" && manager.LastSampleTimestamp !== lastPass) {
+            if (manager.LastSampleTimestamp !== lastPass) {
+                /* A pass ended: with ReadAccess=all its signals are in. */
                 lastPass = manager.LastSampleTimestamp;
-                refreshOwnerView();
+                if (state.readAccess === "owner")
+                    refreshOwnerView(lastPass);
+                else
+                    recordPass(lastPass);
             }
             queueRender();
         });

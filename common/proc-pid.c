@@ -2,10 +2,23 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 
 #include "proc-pid.h"
 #include "util.h"
+
+/* PIDFD_GET_INFO's first version (Linux 6.13, 64 bytes), which older
+ * <linux/pidfd.h> lack. The kernel fills what mask asks for and says in
+ * mask what it filled; the credentials come always. */
+struct pidfd_info_v0 {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+};
+#define PIDFD_INFO_CREDS_FLAG (UINT64_C(1) << 1)
+#define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
 
 int proc_stat_parse(const char *text, struct proc_stat *ret) {
 	const char *open_paren, *close_paren, *p;
@@ -177,6 +190,21 @@ int proc_read_euid(int procfd, uid_t *ret) {
 	if (r < 0)
 		return r;
 	return proc_status_parse_euid(text, ret);
+}
+
+int pidfd_read_euid(int pidfd, uid_t *ret) {
+	struct pidfd_info_v0 info = { .mask = PIDFD_INFO_CREDS_FLAG };
+
+	if (ioctl(pidfd, PIDFD_GET_INFO_V0, &info) < 0) {
+		if (errno == ESRCH)
+			return -ESRCH;
+		/* Not a pidfs pidfd, or no such command: ENOTTY, EINVAL. */
+		return errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP ? -EOPNOTSUPP : -errno;
+	}
+	if (!(info.mask & PIDFD_INFO_CREDS_FLAG))
+		return -EOPNOTSUPP;
+	*ret = (uid_t) info.euid;
+	return 0;
 }
 
 int proc_read_cgroup(int procfd, char **ret) {

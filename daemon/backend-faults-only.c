@@ -25,6 +25,7 @@ static void faults_only_close(void *state) {
 
 const struct backend_ops backend_faults_only = {
 	.name = "faults-only",
+	.counts_only_faults = true,
 	.probe = faults_only_probe,
 	.open = faults_only_open,
 	.pass = faults_only_pass,

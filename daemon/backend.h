@@ -49,6 +49,11 @@ struct backend_ops {
 	 * cleared unread. The clear tracepoint's count of what the clear
 	 * itself cleared is then the exact dirty count. */
 	bool clears_whole_process;
+	/* Its pass reads and clears nothing: the write-fault counters are its
+	 * whole count (faults-only). The sampler visits such a process after
+	 * the counters' snapshot, and reads nothing of it from /proc when they
+	 * did not move (sampler.h). */
+	bool counts_only_faults;
 	/* The dirty count is a statistical estimate: last_estimate() gives its
 	 * variance after each pass that returned 1. NULL: the count is exact. */
 	void (*last_estimate)(void *state, struct backend_estimate *ret);

@@ -160,31 +160,12 @@ static int method_get_process(sd_bus_message *msg, void *userdata, sd_bus_error 
 static int list_processes_visible(sd_bus_message *msg, struct manager_bus *b, const struct read_grant *g,
 				  sd_bus_error *error) {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct manager *m = b->manager;
 	int r;
 
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_open_container(reply, 'a', "(uosddt)");
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < m->n_processes; i++) {
-		const struct process *p = m->processes[i];
-		_cleanup_free_ char *escaped = NULL;
-		const char *comm;
-
-		if (!read_grant_allows(g, p))
-			continue;
-		r = bus_string_utf8(p->comm ?: "", &comm, &escaped);
-		if (r < 0)
-			return r;
-		r = sd_bus_message_append(reply, "(uosddt)", (uint32_t) p->pid, p->path, comm,
-					  p->stats.dirty_avgs.avg10, p->stats.write_faults_per_sec, p->resident_bytes);
-		if (r < 0)
-			return r;
-	}
-	r = sd_bus_message_close_container(reply);
+	r = list_cache_append(&b->list_cache, b->manager, g, reply);
 	if (r < 0)
 		return r;
 	return sd_bus_send(NULL, reply, NULL);
@@ -339,15 +320,21 @@ static const sd_bus_vtable manager_vtable[] = {
 /* ---- the core's events, as signals ---- */
 
 static void on_process_added(struct process *p, void *userdata) {
-	(void) bus_process_emit_added(userdata, p);
+	struct manager_bus *b = userdata;
+
+	list_cache_invalidate(&b->list_cache);
+	(void) bus_process_emit_added(b, p);
 }
 
 static void on_process_removed(struct process *p, void *userdata) {
-	(void) bus_process_emit_removed(userdata, p);
+	struct manager_bus *b = userdata;
+
+	list_cache_invalidate(&b->list_cache);
+	(void) bus_process_emit_removed(b, p);
 }
 
-static void on_process_sampled(struct process *p, void *userdata) {
-	(void) bus_process_emit_sampled(userdata, p);
+static void on_process_sampled(struct process *p, unsigned changes, void *userdata) {
+	(void) bus_process_emit_sampled(userdata, p, changes);
 }
 
 static void on_process_backend_changed(struct process *p, void *userdata) {
@@ -381,6 +368,9 @@ static void on_manager_changed(struct manager *m, unsigned changes, void *userda
 	char *properties[ELEMENTSOF(map) + 1];
 	size_t n = 0;
 
+	/* ListProcesses' rows are those of the last pass. */
+	if (changes & (MANAGER_CHANGED_LAST_SAMPLE | MANAGER_CHANGED_TRACKED))
+		list_cache_invalidate(&b->list_cache);
 	for (size_t i = 0; i < ELEMENTSOF(map); i++)
 		if (changes & map[i].change)
 			properties[n++] = (char *) map[i].property;
@@ -488,6 +478,7 @@ struct manager_bus *bus_manager_free(struct manager_bus *b) {
 	for (size_t i = 0; i < b->n_reloads; i++)
 		sd_bus_message_unref(b->reloads[i]);
 	free(b->reloads);
+	list_cache_done(&b->list_cache);
 	sd_bus_flush_close_unref(b->bus);
 	free(b);
 	return NULL;

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "bus-list-cache.h"
+
 struct manager;
 struct sd_bus;
 
@@ -18,6 +20,7 @@ struct manager_bus {
 	/* Reload() calls whose rescan runs: answered when it ends. */
 	struct sd_bus_message **reloads;
 	size_t n_reloads;
+	struct list_cache list_cache;	/* ListProcesses' rows until the next change */
 };
 
 /*

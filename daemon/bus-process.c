@@ -31,13 +31,14 @@ static int property_get_stderr(sd_bus *bus, const char *path, const char *interf
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
 #define NO_SIGNAL 0 /* EmitsChangedSignal=false: may change, read it when needed */
 
-/* Everything a sample pass changes; announced together, once per pass. */
-#define SAMPLED_PROPERTIES                                                                                  \
-	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",     \
-		"DirtyBytesPerSecStdError", "DirtyBytesPerSecAvg10StdError", "DirtyBytesPerSecAvg60StdError",   \
-		"DirtyBytesPerSecAvg300StdError", "DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",              \
-		"LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "SampledPages", "LastSampleTimestamp",              \
-		"LastSampleTimestampMonotonic"
+/* What a sample pass changes, in the order of enum process_change. Each
+ * pass announces those of a process that changed, in one signal. */
+static const char *const sampled_properties[_PROCESS_CHANGED_COUNT] = {
+	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",
+	"DirtyBytesPerSecStdError", "DirtyBytesPerSecAvg10StdError", "DirtyBytesPerSecAvg60StdError",
+	"DirtyBytesPerSecAvg300StdError", "DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal",
+	"ForeignClears", "LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "SampledPages",
+};
 
 static const sd_bus_vtable process_vtable[] = {
 	SD_BUS_VTABLE_START(0),
@@ -66,9 +67,12 @@ static const sd_bus_vtable process_vtable[] = {
 	SD_BUS_PROPERTY("ResidentBytes", "t", bus_property_get_u64, P(resident_bytes), EMITS),
 	SD_BUS_PROPERTY("ScannedBytes", "t", bus_property_get_u64, P(scanned_bytes), EMITS),
 	SD_BUS_PROPERTY("SampledPages", "t", bus_property_get_u64, P(sampled_pages), EMITS),
-	SD_BUS_PROPERTY("LastSampleTimestamp", "t", bus_property_get_u64, P(last_sample_realtime_usec), EMITS),
+	/* Every pass moves them: a signal of their own would cost every idle
+	 * process one per pass. The Manager's LastSampleTimestamp says when a
+	 * pass ended; read these when needed. */
+	SD_BUS_PROPERTY("LastSampleTimestamp", "t", bus_property_get_u64, P(last_sample_realtime_usec), NO_SIGNAL),
 	SD_BUS_PROPERTY("LastSampleTimestampMonotonic", "t", bus_property_get_u64, P(last_sample_monotonic_usec),
-			EMITS),
+			NO_SIGNAL),
 	SD_BUS_VTABLE_END,
 };
 
@@ -173,10 +177,19 @@ int bus_process_register(struct manager_bus *b) {
 	return 0;
 }
 
-int bus_process_emit_sampled(struct manager_bus *b, struct process *p) {
+int bus_process_emit_sampled(struct manager_bus *b, struct process *p, unsigned changes) {
+	const char *names[_PROCESS_CHANGED_COUNT + 1];
+	size_t n = 0;
+
 	if (!bus_read_access_broadcast(b))
 		return 0;
-	return sd_bus_emit_properties_changed(b->bus, p->path, DIRTYRATE_PROCESS_INTERFACE, SAMPLED_PROPERTIES, NULL);
+	for (unsigned i = 0; i < _PROCESS_CHANGED_COUNT; i++)
+		if (changes & (1u << i))
+			names[n++] = sampled_properties[i];
+	if (n == 0)
+		return 0;
+	names[n] = NULL;
+	return sd_bus_emit_properties_changed_strv(b->bus, p->path, DIRTYRATE_PROCESS_INTERFACE, (char **) names);
 }
 
 int bus_process_emit_backend_changed(struct manager_bus *b, struct process *p) {

@@ -14,7 +14,8 @@ int bus_process_register(struct manager_bus *b);
 /* Signals of one object; in ReadAccess=owner mode none are sent (see bus-read-access.h). */
 int bus_process_emit_added(struct manager_bus *b, struct process *p);
 int bus_process_emit_removed(struct manager_bus *b, struct process *p);
-int bus_process_emit_sampled(struct manager_bus *b, struct process *p);
+/* One PropertiesChanged with the properties in changes (enum process_change). */
+int bus_process_emit_sampled(struct manager_bus *b, struct process *p, unsigned changes);
 int bus_process_emit_backend_changed(struct manager_bus *b, struct process *p);
 
 /* Appends the a{sv} of every org.dirtyrate1.Process property of p (for replies we build). */

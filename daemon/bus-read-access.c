@@ -11,8 +11,12 @@ static bool owner_mode(struct manager_bus *b) {
 	return b->manager->config.read_access == READ_ACCESS_OWNER;
 }
 
+bool read_grant_allows_uid(const struct read_grant *g, uid_t uid) {
+	return g->all || g->uid == uid;
+}
+
 bool read_grant_allows(const struct read_grant *g, const struct process *p) {
-	return g->all || g->uid == p->uid;
+	return read_grant_allows_uid(g, p->uid);
 }
 
 bool bus_read_access_broadcast(struct manager_bus *b) {

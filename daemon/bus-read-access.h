@@ -30,6 +30,8 @@ struct read_grant {
 };
 
 bool read_grant_allows(const struct read_grant *g, const struct process *p);
+/* The same for a process of this UID. */
+bool read_grant_allows_uid(const struct read_grant *g, uid_t uid);
 
 /*
  * Works out what the sender of m may see, then calls

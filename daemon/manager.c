@@ -17,8 +17,8 @@ void manager_set_events(struct manager *m, const struct manager_events *events, 
 			(m)->events->event(__VA_ARGS__, (m)->events_userdata); \
 	} while (0)
 
-void manager_emit_sampled(struct manager *m, struct process *p) {
-	EMIT(m, process_sampled, p);
+void manager_emit_sampled(struct manager *m, struct process *p, unsigned changes) {
+	EMIT(m, process_sampled, p, changes);
 }
 
 void manager_emit_backend_changed(struct manager *m, struct process *p) {

@@ -44,7 +44,8 @@ enum manager_change {
 struct manager_events {
 	void (*process_added)(struct process *p, void *userdata);
 	void (*process_removed)(struct process *p, void *userdata);
-	void (*process_sampled)(struct process *p, void *userdata);
+	/* changes: what its sample changed (enum process_change), never 0. */
+	void (*process_sampled)(struct process *p, unsigned changes, void *userdata);
 	void (*process_backend_changed)(struct process *p, void *userdata);
 	void (*manager_changed)(struct manager *m, unsigned changes, void *userdata);
 	/* The rescan of a successful manager_reload() ended: the reload is done. */
@@ -144,6 +145,6 @@ void manager_untrack(struct manager *m, struct process *p, bool by_operator, con
 void manager_rescan_finished(struct manager *m);
 
 /* Events, for the core's own files. */
-void manager_emit_sampled(struct manager *m, struct process *p);
+void manager_emit_sampled(struct manager *m, struct process *p, unsigned changes);
 void manager_emit_backend_changed(struct manager *m, struct process *p);
 void manager_emit_changed(struct manager *m, unsigned changes);

@@ -22,6 +22,43 @@
 
 struct manager;
 
+/*
+ * The values a sample pass publishes, one bit each: what changed since they
+ * were last announced (process_take_changes()). Their order is that of the
+ * Process object's properties (bus-process.c names them).
+ */
+enum process_change {
+	PROCESS_CHANGED_DIRTY_RATE		= 1 << 0,
+	PROCESS_CHANGED_DIRTY_AVG10		= 1 << 1,
+	PROCESS_CHANGED_DIRTY_AVG60		= 1 << 2,
+	PROCESS_CHANGED_DIRTY_AVG300		= 1 << 3,
+	PROCESS_CHANGED_DIRTY_STDERR		= 1 << 4,
+	PROCESS_CHANGED_DIRTY_AVG10_STDERR	= 1 << 5,
+	PROCESS_CHANGED_DIRTY_AVG60_STDERR	= 1 << 6,
+	PROCESS_CHANGED_DIRTY_AVG300_STDERR	= 1 << 7,
+	PROCESS_CHANGED_DIRTIED_TOTAL		= 1 << 8,
+	PROCESS_CHANGED_WRITE_FAULT_RATE	= 1 << 9,
+	PROCESS_CHANGED_WRITE_FAULTS_TOTAL	= 1 << 10,
+	PROCESS_CHANGED_FOREIGN_CLEARS		= 1 << 11,
+	PROCESS_CHANGED_DISTURBED		= 1 << 12,
+	PROCESS_CHANGED_RESIDENT		= 1 << 13,
+	PROCESS_CHANGED_SCANNED			= 1 << 14,
+	PROCESS_CHANGED_SAMPLED_PAGES		= 1 << 15,
+	_PROCESS_CHANGED_COUNT			= 16,
+};
+
+/* Those values as last announced. */
+struct process_announced {
+	double dirty_rate, dirty_stderr, dirty_avg[3], dirty_avg_var[3], write_fault_rate;
+	uint64_t dirtied_total, write_faults_total, foreign_clears, resident, scanned, sampled_pages;
+	bool disturbed;
+};
+
+/* The three clocks at one instant. */
+struct instant {
+	uint64_t monotonic, boottime, realtime;
+};
+
 enum track_origin {
 	TRACK_ORIGIN_RULE,	/* selected by a [Track] rule; dropped when no rule matches */
 	TRACK_ORIGIN_API,	/* TrackProcess(): stays until UntrackProcess() or exit */
@@ -60,6 +97,7 @@ struct process {
 	struct process_stats stats;
 	struct sample pending;		/* between process_pass() and process_account() */
 	bool has_pending;
+	struct process_announced announced;
 };
 
 /*
@@ -88,6 +126,28 @@ struct process *process_free(struct process *p);
  */
 int process_pass(struct process *p);
 void process_account(struct process *p, bool faults_ok);
+
+/*
+ * The whole sample of a process whose backend counts only faults
+ * (backend_ops.counts_only_faults), after the fault counters' snapshot
+ * taken at 'snapshot' (none if !faults_ok): the counters are its count and
+ * that instant its time. When its write-fault counters did not move since
+ * its last sample it is idle: nothing is read from /proc (its ResidentBytes
+ * and ScannedBytes stay as they were; the rescan refreshes its facts and
+ * RSS every RescanIntervalSec, its exit watch sees it go). Otherwise it
+ * reads /proc/PID/stat and its maps as process_pass() does. Returns as
+ * process_pass(), with the sample folded in when it returns 1.
+ */
+int process_sample_faults(struct process *p, bool faults_ok, const struct instant *snapshot);
+
+/*
+ * Which of the published values (enum process_change) differ from what
+ * was last announced, and marks them announced. Two NaNs are the same
+ * value.
+ */
+unsigned process_take_changes(struct process *p);
+
+struct instant instant_now(const struct manager *m);
 
 /* Rereads comm, owner, cgroup and unit (they may change at any time). */
 int process_refresh_facts(struct process *p);

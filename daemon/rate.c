@@ -22,6 +22,12 @@ static void ema(double *avg, double *var, double sample, double v, uint64_t dt_u
 
 	*avg += (sample - *avg) * step;
 	*var = *var * (1 - step) * (1 - step) + v * step * step;
+	/* Decaying towards 0 it would change at every interval for hours
+	 * (until the double underflows); below the floor it is 0. */
+	if (sample == 0 && v == 0 && fabs(*avg) < RATE_AVG_FLOOR) {
+		*avg = 0;
+		*var = 0;
+	}
 }
 
 void rate_avgs_update_estimate(struct rate_avgs *a, double rate, double variance, uint64_t dt_usec) {

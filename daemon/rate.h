@@ -35,6 +35,15 @@ struct rate_avgs {
 void rate_avgs_update(struct rate_avgs *a, double rate, uint64_t dt_usec);
 
 /*
+ * An average that an interval at rate 0 (with no variance) leaves below
+ * this is 0, and so is its variance: an idle process's averages reach 0
+ * and stay there, instead of changing at every interval for as long as a
+ * double can shrink (for bytes per second: less than 1 B/s, which no
+ * interval of a second or more can show, as it counts whole pages).
+ */
+#define RATE_AVG_FLOOR 1.0
+
+/*
  * The same for a rate that is an estimate with variance 'variance'
  * (independent of the earlier ones): each average is a weighted sum of
  * the intervals' rates, so its variance is the sum of the squared weights

@@ -40,6 +40,19 @@ static void sampler_snapshot(struct manager *m) {
 			log_warning_errno(r, "Cannot read the fault counters; this interval has none: %m");
 		s->faults_ok = r >= 0;
 	}
+	s->snapshot = instant_now(m);
+}
+
+/* Its sample is the fault counters alone: taken in phase 2 (sampler.h). */
+static bool sampled_after_snapshot(const struct process *p) {
+	return p->ops && p->ops->counts_only_faults;
+}
+
+static void sampler_announce(struct manager *m, struct process *p) {
+	unsigned changes = process_take_changes(p);
+
+	if (changes)
+		manager_emit_sampled(m, p, changes);
 }
 
 /* One process of the phase in progress. */
@@ -49,13 +62,29 @@ static void sampler_visit(struct manager *m, struct process *p) {
 	int r;
 
 	if (s->accounting) {
+		if (sampled_after_snapshot(p)) {
+			r = process_sample_faults(p, s->faults_ok, &s->snapshot);
+			if (r == -ESRCH) {
+				manager_untrack(m, p, false, "gone");
+				return;
+			}
+			if (r < 0)
+				log_warning_errno(r, "Process %d: sample failed: %m", (int) p->pid);
+			if (p->backend != backend)
+				manager_emit_backend_changed(m, p);
+			if (r > 0)
+				sampler_announce(m, p);
+			return;
+		}
 		if (p->has_pending) {
 			process_account(p, s->faults_ok);
-			manager_emit_sampled(m, p);
+			sampler_announce(m, p);
 		}
 		return;
 	}
 
+	if (sampled_after_snapshot(p))
+		return;
 	r = process_pass(p);
 	if (r > 0)
 		s->pages_read += p->sampled_pages;

@@ -13,6 +13,15 @@
  *
  * Reading the counters once, after every process's pass, keeps a foreign
  * clear that raced with a pass from escaping notice (process-stats.h).
+ *
+ * A process whose backend counts only faults (faults-only) has no pass to
+ * make in phase 1: its whole sample is taken in phase 2, from the
+ * snapshot, and when its write faults did not move it costs a map lookup
+ * and a comparison, no /proc read (process_sample_faults()).
+ *
+ * The event of a process carries what its sample changed and comes only
+ * when something did (process_take_changes()): an idle process whose rates
+ * stay at 0 costs the bus nothing.
  */
 #pragma once
 
@@ -22,6 +31,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "process.h"
 #include "steps.h"
 
 struct manager;
@@ -33,6 +43,7 @@ struct sampler {
 	bool overdue;			/* the timer fired during it: the next begins at its end */
 	pid_t cursor;			/* the next process to visit has a PID >= cursor */
 	bool faults_ok;			/* phase 2: the snapshot was read */
+	struct instant snapshot;	/* phase 2: when it was taken */
 	uint64_t begin_usec;		/* CLOCK_MONOTONIC when the pass began */
 	uint64_t busy_usec;		/* time spent in its steps so far */
 	uint64_t pages_read;		/* of processes' memory (page-sampling), so far */

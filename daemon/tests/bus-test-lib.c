@@ -16,9 +16,9 @@
 
 const char *const sampled_properties[] = {
 	"DirtyBytesPerSec", "DirtyBytesPerSecAvg10", "DirtyBytesPerSecAvg60", "DirtyBytesPerSecAvg300",
-	"DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal", "ForeignClears",
-	"LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "LastSampleTimestamp",
-	"LastSampleTimestampMonotonic",
+	"DirtyBytesPerSecStdError", "DirtyBytesPerSecAvg10StdError", "DirtyBytesPerSecAvg60StdError",
+	"DirtyBytesPerSecAvg300StdError", "DirtiedBytesTotal", "WriteFaultsPerSec", "WriteFaultsTotal",
+	"ForeignClears", "LastSampleDisturbed", "ResidentBytes", "ScannedBytes", "SampledPages",
 };
 const size_t n_sampled_properties = ELEMENTSOF(sampled_properties);
 
@@ -269,13 +269,11 @@ void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *w
 	}
 }
 
-/* Reads one variant into the field of @v that @name names, if any. */
+/* Reads one variant into the field of @v that @name names, if any; its bit in sampled_properties. */
 static unsigned read_sampled(sd_bus_message *m, const char *name, struct pass_values *v) {
 	int r;
 
-	if (streq(name, "LastSampleTimestamp"))
-		r = sd_bus_message_read(m, "v", "t", &v->last_sample_usec);
-	else if (streq(name, "WriteFaultsTotal"))
+	if (streq(name, "WriteFaultsTotal"))
 		r = sd_bus_message_read(m, "v", "t", &v->write_faults_total);
 	else if (streq(name, "DirtiedBytesTotal"))
 		r = sd_bus_message_read(m, "v", "t", &v->dirtied_bytes_total);
@@ -300,27 +298,56 @@ static unsigned read_sampled(sd_bus_message *m, const char *name, struct pass_va
 	return 0;
 }
 
-static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-	struct changes *c = userdata;
-	struct pass_values v = { .write_faults_per_sec = NAN, .dirty_bytes_per_sec = NAN };
-	const char *iface, *name;
-	unsigned seen = 0;
+/* The Manager's signal at the end of a pass: the object's state then is one entry. */
+static void end_of_pass(sd_bus_message *m, struct changes *c) {
+	const char *name;
+	uint64_t t = 0;
 
-	if (!streq(sd_bus_message_get_path(m), c->path))
-		return 0;
-	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
-	if (!streq(iface, DIRTYRATE_PROCESS_INTERFACE))
-		return 0;
 	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
 	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
 		ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
-		seen |= read_sampled(m, name, &v);
+		if (streq(name, "LastSampleTimestamp"))
+			ASSERT_TRUE(sd_bus_message_read(m, "v", "t", &t) > 0);
+		else
+			ASSERT_TRUE(sd_bus_message_skip(m, "v") >= 0);
 		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
 	}
-	v.complete = seen == (1u << n_sampled_properties) - 1;
+	if (t == 0 || c->signals == 0)
+		return; /* not the end of a pass; or before the object's first sample */
+	c->now.last_sample_usec = t;
 	if (c->count < MAX_PASSES)
-		c->pass[c->count] = v;
+		c->pass[c->count] = c->now;
 	c->count++;
+	c->now.signals = 0;
+	c->now.carried = 0;
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+	struct changes *c = userdata;
+	const char *iface, *name, *path = sd_bus_message_get_path(m);
+
+	ASSERT_TRUE(sd_bus_message_read(m, "s", &iface) > 0);
+	if (streq(path, DIRTYRATE_MANAGER_PATH) && streq(iface, DIRTYRATE_MANAGER_INTERFACE)) {
+		end_of_pass(m, c);
+		return 0;
+	}
+	if (!c->path || !streq(path, c->path) || !streq(iface, DIRTYRATE_PROCESS_INTERFACE))
+		return 0;
+	if (c->signals == 0)
+		c->now = (struct pass_values) { .write_faults_per_sec = NAN, .dirty_bytes_per_sec = NAN };
+	ASSERT_TRUE(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		unsigned bit;
+
+		ASSERT_TRUE(sd_bus_message_read(m, "s", &name) > 0);
+		bit = read_sampled(m, name, &c->now);
+		if (bit == 0 && !streq(name, "Backend"))
+			c->foreign++;
+		c->now.carried |= bit;
+		ASSERT_TRUE(sd_bus_message_exit_container(m) >= 0);
+	}
+	c->now.signals++;
+	c->signals++;
 	return 0;
 }
 

@@ -20,7 +20,7 @@
 
 #define WAIT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
-/* The Process properties every pass announces in one PropertiesChanged. */
+/* The Process properties a pass announces (those it changed) in one PropertiesChanged. */
 extern const char *const sampled_properties[];
 extern const size_t n_sampled_properties;
 
@@ -57,12 +57,21 @@ unsigned long daemon_rss_kib(void);
 /* Runs the bus until done() holds; a timeout is a failure, not a sync point. */
 void wait_until(sd_bus *bus, bool (*done)(void *), void *userdata, const char *what);
 
-/* ---- PropertiesChanged of one Process object, one per pass ---- */
+/*
+ * ---- One Process object as a signal-fed client sees it, pass by pass ----
+ *
+ * The daemon signals a process's sampled properties when a pass changed
+ * them, at most once per pass, and the Manager's LastSampleTimestamp when
+ * a pass ended (after the processes' signals of that pass). A struct
+ * changes keeps what the signals said of one object and, at each pass's
+ * end from its first signal on, records it as one entry.
+ */
 
-/* What one PropertiesChanged carried (0 or NAN for what it did not). */
+/* The object's values as known after one pass (NAN or 0 for what no signal said yet). */
 struct pass_values {
-	bool complete;			/* every sampled property */
-	uint64_t last_sample_usec;
+	uint64_t last_sample_usec;	/* the pass's end: the Manager's LastSampleTimestamp */
+	unsigned signals;		/* PropertiesChanged of the object in this pass */
+	unsigned carried;		/* bit i: sampled_properties[i] was in one of them */
 	uint64_t write_faults_total;
 	uint64_t dirtied_bytes_total;
 	uint64_t foreign_clears;
@@ -75,10 +84,13 @@ struct pass_values {
 
 struct changes {
 	const char *path;		/* the object to record; may change between waits */
-	unsigned count;			/* signals seen; the first MAX_PASSES are kept */
+	unsigned count;			/* passes recorded; the first MAX_PASSES are kept */
+	unsigned signals;		/* PropertiesChanged of the object, in all */
+	unsigned foreign;		/* ... carrying a property that is not a sampled one */
+	struct pass_values now;		/* the pass in progress */
 	struct pass_values pass[MAX_PASSES];
 };
 
 void watch_changes(sd_bus *bus, struct changes *c);
-/* Waits until c has recorded at least n signals. */
+/* Waits until c has recorded at least n passes. */
 void wait_for_changes(sd_bus *bus, struct changes *c, unsigned n, const char *what);

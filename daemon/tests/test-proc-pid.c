@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "proc-pid.h"
 #include "tests.h"
@@ -118,6 +120,53 @@ TEST(test_pinned_open_of_self_and_gone) {
 	ASSERT_EQ(proc_open_pinned((1 << 22) + 1, &procfd, &pidfd, &st), -ESRCH);
 }
 
+/* The pidfd's EUID is the one /proc/PID/status shows, also after a setuid. */
+TEST(test_pidfd_euid) {
+	int procfd = -1, pidfd = -1, ack[2];
+	struct proc_stat st;
+	uid_t from_status, from_pidfd;
+	pid_t child;
+	char c;
+	int r;
+
+	ASSERT_EQ(proc_open_pinned(getpid(), &procfd, &pidfd, &st), 0);
+	r = pidfd_read_euid(pidfd, &from_pidfd);
+	close(procfd);
+	close(pidfd);
+	if (r == -EOPNOTSUPP) {
+		printf("  no PIDFD_GET_INFO in this kernel (6.13+): proc_read_euid() serves\n");
+		return;
+	}
+	ASSERT_EQ(r, 0);
+	ASSERT_EQ(from_pidfd, geteuid());
+
+	ASSERT_EQ(pipe(ack), 0);
+	child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (child == 0) {
+		/* As root: become nobody, the case a stale or wrong EUID would hide. */
+		if (geteuid() == 0 && setresuid(65534, 65534, 65534) < 0)
+			_exit(1);
+		(void) write(ack[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(read(ack[0], &c, 1), 1);
+	ASSERT_EQ(proc_open_pinned(child, &procfd, &pidfd, &st), 0);
+	ASSERT_EQ(proc_read_euid(procfd, &from_status), 0);
+	ASSERT_EQ(pidfd_read_euid(pidfd, &from_pidfd), 0);
+	ASSERT_EQ(from_pidfd, from_status);
+	if (geteuid() == 0)
+		ASSERT_EQ(from_pidfd, 65534);
+	printf("  child %d: EUID %u from the pidfd and from status\n", (int) child, (unsigned) from_pidfd);
+	kill(child, SIGKILL);
+	ASSERT_EQ(waitpid(child, NULL, 0), child);
+	close(procfd);
+	close(pidfd);
+	close(ack[0]);
+	close(ack[1]);
+}
+
 int main(void) {
 	RUN(test_stat_parse);
 	RUN(test_stat_comm_with_parens_and_spaces);
@@ -128,5 +177,6 @@ int main(void) {
 	RUN(test_cgroup);
 	RUN(test_unit_from_cgroup);
 	RUN(test_pinned_open_of_self_and_gone);
+	RUN(test_pidfd_euid);
 	return 0;
 }

@@ -58,6 +58,30 @@ TEST(test_constant_rate_converges) {
 	ASSERT_TRUE(a.avg300 < 4096.0);
 }
 
+/* An idle process's averages settle at exactly 0, within a few windows. */
+TEST(test_decay_reaches_zero) {
+	struct rate_avgs a = {};
+	int i;
+
+	rate_avgs_update(&a, 1e9, 1000 * USEC_PER_SEC);
+	for (i = 0; i < 3600 && a.avg300 != 0; i++) {
+		rate_avgs_update(&a, 0.0, USEC_PER_SEC);
+		ASSERT_TRUE(a.avg10 >= 0 && a.avg60 >= 0 && a.avg300 >= 0);
+	}
+	/* ln(1e9 / 1) windows of 300 s: 6217 s for avg300; avg10 long before. */
+	ASSERT_EQ(i, 3600);
+	ASSERT_NEAR(a.avg10, 0, 0);
+	ASSERT_NEAR(a.var10, 0, 0);
+	ASSERT_NEAR(a.avg60, 0, 0);
+	for (i = 0; i < 7200 && a.avg300 != 0; i++)
+		rate_avgs_update(&a, 0.0, USEC_PER_SEC);
+	ASSERT_TRUE(i < 7200);
+	printf("  Avg300 from 1e9 to 0 in %d s of idle intervals\n", 3600 + i);
+	/* A rate that is not 0 is never taken for 0, however small. */
+	rate_avgs_update(&a, 0.5, USEC_PER_SEC);
+	ASSERT_TRUE(a.avg10 > 0);
+}
+
 TEST(test_long_gap_forgets_history) {
 	struct rate_avgs a = {};
 
@@ -122,6 +146,7 @@ int main(void) {
 	RUN(test_decay_follows_window);
 	RUN(test_uneven_intervals_weigh_their_length);
 	RUN(test_constant_rate_converges);
+	RUN(test_decay_reaches_zero);
 	RUN(test_long_gap_forgets_history);
 	RUN(test_zero_interval_and_nan_are_ignored);
 	RUN(test_short_first_interval_weighs_its_length);

@@ -99,6 +99,13 @@ static const struct backend_ops named_faults_only = {
 };
 static const struct backend_ops *const named_table[] = { &named_clear_refs, &named_page_sampling, &named_faults_only };
 
+/* fake-2 as the real faults-only says it is: the fault counters are its count. */
+static const struct backend_ops fake_counts_only_faults = {
+	.name = "faults-only", .counts_only_faults = true, .probe = fake_probe,
+	.open = fake_open_2, .pass = fake_pass, .close = fake_close,
+};
+static const struct backend_ops *const faults_only_table[] = { &fake_counts_only_faults };
+
 /* ---- events ---- */
 
 struct event_log {
@@ -115,7 +122,12 @@ static void log_event(const char *what, struct process *p) {
 
 static void on_added(struct process *p, void *u) { log_event("added", p); }
 static void on_removed(struct process *p, void *u) { log_event("removed", p); }
-static void on_sampled(struct process *p, void *u) { log_event("sampled", p); }
+static unsigned last_changes;
+static void on_sampled(struct process *p, unsigned changes, void *u) {
+	ASSERT_TRUE(changes != 0);
+	last_changes = changes;
+	log_event("sampled", p);
+}
 static void on_backend_changed(struct process *p, void *u) { log_event("backend", p); }
 
 static unsigned reloads_finished;
@@ -304,8 +316,8 @@ TEST(test_exec_rebaselines) {
 	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 100 * PAGE);
 	pass(m);
 	ASSERT_EQ_U64(p->stats.dirtied_bytes_total, 200 * PAGE);
-	/* No sample from the "exec" pass; the baseline after it is one (its timestamps). */
-	ASSERT_STREQ(events.text, "added:fake-0 sampled:fake-0 sampled:fake-0 sampled:fake-0");
+	/* No sample from the "exec" pass; the baseline after it changes nothing published. */
+	ASSERT_STREQ(events.text, "added:fake-0 sampled:fake-0 sampled:fake-0");
 	manager_free(m);
 	reap(child);
 }
@@ -605,6 +617,88 @@ TEST(test_reload_during_rescan) {
  * Backend= and TrackProcess() give the default. Like [Daemon] Backend=, a
  * reload applies to processes tracked after it: those tracked keep theirs.
  */
+/*
+ * faults-only: a process whose write faults did not move is not passed
+ * (no /proc read: the backend's pass stands in for it here) and, once its
+ * rates settled at 0, announces nothing; a fault brings both back.
+ */
+TEST(test_faults_only_idle) {
+	struct manager *m = new_manager_with(faults_only_table, ELEMENTSOF(faults_only_table), "");
+	pid_t child = spawn_child("dr-idle");
+	struct process *p = track(m, child);
+	struct fault_counts *c = fake_fault_counts(m->faults, child);
+
+	ASSERT_EQ(fakes[2].passes, 1); /* the baseline, at TrackProcess */
+	pass(m);
+	ASSERT_EQ(fakes[2].passes, 1);
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 0, 0);
+	ASSERT_EQ_U64(p->last_sample_monotonic_usec, fake_usec); /* sampled all the same */
+	ASSERT_STREQ(events.text, "added:faults-only sampled:faults-only"); /* NaN -> 0 */
+	pass(m);
+	pass(m);
+	ASSERT_EQ(fakes[2].passes, 1);
+	ASSERT_EQ_U64(p->last_sample_monotonic_usec, fake_usec);
+	ASSERT_STREQ(events.text, "added:faults-only sampled:faults-only");
+
+	c->wp_faults = 10;
+	pass(m);
+	ASSERT_EQ(fakes[2].passes, 2);
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 10.0 * PAGE, 1e-6);
+	ASSERT_TRUE(last_changes & PROCESS_CHANGED_DIRTY_RATE);
+	ASSERT_TRUE(last_changes & PROCESS_CHANGED_WRITE_FAULTS_TOTAL);
+	ASSERT_TRUE(!(last_changes & PROCESS_CHANGED_FOREIGN_CLEARS));
+	ASSERT_STREQ(events.text, "added:faults-only sampled:faults-only sampled:faults-only");
+
+	/* Idle again: no /proc read, but the rate falls to 0 and the averages decay. */
+	pass(m);
+	ASSERT_EQ(fakes[2].passes, 2);
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 0, 0);
+	ASSERT_TRUE(last_changes & PROCESS_CHANGED_DIRTY_AVG300);
+	ASSERT_TRUE(!(last_changes & PROCESS_CHANGED_DIRTIED_TOTAL));
+
+	/* A first-touch fault counts as well. */
+	c->np_write_faults = 1;
+	pass(m);
+	ASSERT_EQ(fakes[2].passes, 3);
+	ASSERT_NEAR(p->stats.dirty_bytes_per_sec, 1.0 * PAGE, 1e-6);
+	manager_free(m);
+	reap(child);
+}
+
+/*
+ * A faults-only process tracked after the pass's snapshot of the counters
+ * has none in it (its counters start at 0 when it is tracked): that pass
+ * gives it no interval, and the faults it takes from then on are counted
+ * once, by the next pass.
+ */
+TEST(test_faults_only_tracked_after_snapshot) {
+	struct manager *m = new_manager_with(faults_only_table, ELEMENTSOF(faults_only_table), "");
+	pid_t a = spawn_child("dr-snap-a"), b = spawn_child("dr-snap-b");
+	struct process *pa = track(m, a), *pb;
+
+	fake_usec += USEC_PER_SEC;
+	sampler_begin(m);
+	while (!m->sampler.accounting)
+		ASSERT_EQ(sampler_step(m, 0), 0);
+	/* Between the snapshot and the accounting: b is tracked and writes. */
+	fake_usec += 1000;
+	pb = track(m, b);
+	fake_fault_counts(m->faults, b)->wp_faults = 500;
+	while (sampler_step(m, 0) == 0)
+		;
+	ASSERT_NEAR(pa->stats.dirty_bytes_per_sec, 0, 0);
+	ASSERT_TRUE(isnan(pb->stats.dirty_bytes_per_sec)); /* no interval yet */
+	ASSERT_EQ_U64(pb->stats.write_faults_total, 0);
+	pass(m);
+	ASSERT_EQ_U64(pb->stats.write_faults_total, 500);
+	ASSERT_EQ_U64(pb->stats.dirtied_bytes_total, 500 * PAGE);
+	pass(m);
+	ASSERT_EQ_U64(pb->stats.write_faults_total, 500);
+	manager_free(m);
+	reap(a);
+	reap(b);
+}
+
 TEST(test_rule_backend) {
 	static const char config[] =
 		"[Daemon]\nBackend=faults-only\n"
@@ -817,6 +911,8 @@ int main(void) {
 	RUN(test_sliced_pass);
 	RUN(test_sliced_rescan);
 	RUN(test_reload_during_rescan);
+	RUN(test_faults_only_idle);
+	RUN(test_faults_only_tracked_after_snapshot);
 	RUN(test_rule_backend);
 	RUN(test_ioctl_refused_at_pass_time_falls_back);
 	RUN(test_ioctl_enotty_means_absent);

@@ -3,12 +3,12 @@
  * `top`: keeps a copy of the daemon's objects current and tells the view
  * when there is something new to show.
  *
- * How the copy stays current, and why: the daemon already broadcasts one
- * PropertiesChanged per tracked process per pass, with the new values, and
- * one on the Manager (LastSampleTimestamp) when the pass is over
- * (daemon/README.md). Following those costs the daemon nothing more, however
- * many viewers there are; it costs us a bsearch and a parse per process per
- * pass. Reading all objects instead (GetManagedObjects, each update or each
+ * How the copy stays current, and why: the daemon already broadcasts a
+ * PropertiesChanged per tracked process whose values a pass changed, with
+ * the new values (none for an idle one), and one on the Manager
+ * (LastSampleTimestamp) when the pass is over (daemon/README.md). Following
+ * those costs the daemon nothing more, however many viewers there are; it
+ * costs us a bsearch and a parse per signal. Reading all objects instead (GetManagedObjects, each update or each
  * SampleIntervalUSec) would be a little cheaper for us but would make the
  * daemon serialise every object again for every viewer at every update:
  * with a thousand processes, about as much of its CPU per call as its whole
