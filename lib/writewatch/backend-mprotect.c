@@ -37,12 +37,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "page-bits.h"
-
-struct mprot_state {
-	unsigned long *bits;	/* 1: written since the last reset */
-	size_t *scratch;	/* pages being reset by one get */
-};
+#include "page-log.h"
 
 static int spin;
 static struct sigaction previous;
@@ -124,12 +119,12 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	 */
 	if (si->si_code == SEGV_ACCERR && write_fault(uc) && (r = ww_region_of(a)) &&
 	    r->backend == &ww_backend_mprotect) {
-		struct mprot_state *s = r->priv;
+		struct page_log *log = r->priv;
 		size_t i = (a - r->base) / ww_page_size;
 		int err;
 
 		spin_lock();
-		page_bit_set(s->bits, i);
+		page_bit_set(log->bits, i);
 		err = mprotect((void *)(r->base + i * ww_page_size), ww_page_size,
 			       PROT_READ | PROT_WRITE);
 		spin_unlock();
@@ -164,113 +159,54 @@ static int install_handler(void)
 	return 0;
 }
 
+/* Pages not written since their reset are read-only. */
+static int protect_read_only(uintptr_t start, size_t len)
+{
+	return mprotect((void *)start, len, PROT_READ) ? errno : 0;
+}
+
+static const struct page_log_ops mprot_log_ops = {
+	.lock = lock_blocking_signals,
+	.unlock = unlock_restoring_signals,
+	.protect = protect_read_only,
+};
+
 static int mprot_watch(struct ww_region *r, uintptr_t base)
 {
-	struct mprot_state *s = calloc(1, sizeof(*s));
-	size_t words = page_bits_words(r->npages);
-	int err = ENOMEM;
+	struct page_log *log = calloc(1, sizeof(*log));
+	int err;
 
-	if (!s)
+	if (!log)
 		return ENOMEM;
-	s->bits = calloc(words, sizeof(*s->bits));
-	s->scratch = calloc(r->npages, sizeof(*s->scratch));
-	if (!s->bits || !s->scratch)
-		goto fail;
-	err = install_handler();
-	if (err)
-		goto fail;
-	if (mprotect((void *)base, r->npages * ww_page_size, PROT_READ)) {
-		err = errno;
-		goto fail;
+	err = page_log_init(log, r->npages);
+	if (!err)
+		err = install_handler();
+	if (!err)
+		err = protect_read_only(base, r->npages * ww_page_size);
+	if (err) {
+		page_log_done(log);
+		free(log);
+		return err;
 	}
-	r->priv = s;
+	r->priv = log;
 	return 0;
-fail:
-	free(s->bits);
-	free(s->scratch);
-	free(s);
-	return err;
 }
 
 static void mprot_unwatch(struct ww_region *r)
 {
-	struct mprot_state *s = r->priv;
-
-	free(s->bits);
-	free(s->scratch);
-	free(s);
-}
-
-/*
- * Make pages[0..n) (ascending, every written page between the first and the
- * last of them) read-only and clear their bits. Under the lock. One
- * mprotect() of the span from the first to the last does it: the pages in
- * between that are not in the list are not written, so read-only already,
- * and the VMAs the handler split merge back in the same call. On failure
- * nothing is reset (some pages may be read-only with their bit still set,
- * which the invariant allows: the next write faults and is noted again).
- */
-static int protect_and_clear(struct ww_region *r, const size_t *pages, size_t n)
-{
-	struct mprot_state *s = r->priv;
-
-	if (!n)
-		return 0;
-	if (mprotect((void *)(r->base + pages[0] * ww_page_size),
-		     (pages[n - 1] - pages[0] + 1) * ww_page_size, PROT_READ))
-		return errno;
-	for (size_t k = 0; k < n; k++)
-		page_bit_clear(s->bits, pages[k]);
-	return 0;
+	page_log_done(r->priv);
+	free(r->priv);
 }
 
 static int mprot_get(struct ww_region *r, size_t first, size_t npages,
 		     void **addresses, size_t *count, bool reset)
 {
-	struct mprot_state *s = r->priv;
-	size_t end = first + npages, n = 0;
-	sigset_t saved;
-	int err;
-
-	if (!reset) {
-		/* Nothing changes: the bits are read as they are. */
-		for (size_t i = page_bit_next(s->bits, first, end); i < end && n < *count;
-		     i = page_bit_next(s->bits, i + 1, end))
-			addresses[n++] = (void *)(r->base + i * ww_page_size);
-		*count = n;
-		return 0;
-	}
-	/*
-	 * addresses[] may itself be watched memory: filled only after the lock
-	 * is dropped, from the scratch list.
-	 */
-	lock_blocking_signals(&saved);
-	for (size_t i = page_bit_next(s->bits, first, end); i < end && n < *count;
-	     i = page_bit_next(s->bits, i + 1, end))
-		s->scratch[n++] = i;
-	err = protect_and_clear(r, s->scratch, n);
-	unlock_restoring_signals(&saved);
-	if (err)
-		return err;
-	for (size_t k = 0; k < n; k++)
-		addresses[k] = (void *)(r->base + s->scratch[k] * ww_page_size);
-	*count = n;
-	return 0;
+	return page_log_get(r->priv, &mprot_log_ops, r->base, first, npages, addresses, count, reset);
 }
 
 static int mprot_reset(struct ww_region *r, size_t first, size_t npages)
 {
-	struct mprot_state *s = r->priv;
-	size_t end = first + npages, n = 0;
-	sigset_t saved;
-	int err;
-
-	lock_blocking_signals(&saved);
-	for (size_t i = page_bit_next(s->bits, first, end); i < end; i = page_bit_next(s->bits, i + 1, end))
-		s->scratch[n++] = i;
-	err = protect_and_clear(r, s->scratch, n);
-	unlock_restoring_signals(&saved);
-	return err;
+	return page_log_reset(r->priv, &mprot_log_ops, r->base, first, npages);
 }
 
 /* A handler on another thread may hold the spin lock: fork with it free. */

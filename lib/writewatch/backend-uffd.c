@@ -36,12 +36,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "page-bits.h"
-
-struct uffd_state {
-	unsigned long *bits;	/* 1: written since the last reset */
-	size_t *scratch;	/* pages being reset by one get */
-};
+#include "page-log.h"
 
 static pthread_mutex_t mark_lock = PTHREAD_MUTEX_INITIALIZER;
 static int uffd = -1;		/* under writewatch.c's lock */
@@ -88,7 +83,7 @@ static void *handler_thread(void *arg)
 			pthread_mutex_lock(&mark_lock);
 			r = ww_region_of(a);
 			if (r)
-				page_bit_set(((struct uffd_state *)r->priv)->bits,
+				page_bit_set(((struct page_log *)r->priv)->bits,
 					     (a - r->base) / ww_page_size);
 			/* Also outside any region (one being freed): never leave a writer blocked. */
 			int err = wp_range(a, ww_page_size, false);
@@ -142,115 +137,77 @@ static int register_region(uintptr_t base, size_t npages)
 	return ioctl(uffd, UFFDIO_REGISTER, &reg) ? errno : 0;
 }
 
+static void lock_marks(sigset_t *saved)
+{
+	(void)saved;
+	pthread_mutex_lock(&mark_lock);
+}
+
+static void unlock_marks(const sigset_t *saved)
+{
+	(void)saved;
+	pthread_mutex_unlock(&mark_lock);
+}
+
+static int write_protect(uintptr_t start, size_t len)
+{
+	return wp_range(start, len, true);
+}
+
+static const struct page_log_ops uffd_log_ops = {
+	.lock = lock_marks,
+	.unlock = unlock_marks,
+	.protect = write_protect,
+};
+
 static int uffd_watch(struct ww_region *r, uintptr_t base)
 {
-	struct uffd_state *s = calloc(1, sizeof(*s));
+	struct page_log *log = calloc(1, sizeof(*log));
 	size_t len = r->npages * ww_page_size;
-	int err = ENOMEM;
+	int err;
 
-	if (!s)
+	if (!log)
 		return ENOMEM;
-	s->bits = calloc(page_bits_words(r->npages), sizeof(*s->bits));
-	s->scratch = calloc(r->npages, sizeof(*s->scratch));
-	if (!s->bits || !s->scratch)
-		goto fail;
-	err = uffd_probe();
-	if (err)
-		goto fail;
-	if (madvise((void *)base, len, MADV_POPULATE_WRITE)) {
+	err = page_log_init(log, r->npages);
+	if (!err)
+		err = uffd_probe();
+	if (!err && madvise((void *)base, len, MADV_POPULATE_WRITE)) {
 		for (size_t off = 0; off < len; off += ww_page_size)
 			((volatile char *)base)[off] = 0;
 	}
-	err = register_region(base, r->npages);
+	if (!err)
+		err = register_region(base, r->npages);
 	if (!err)
 		err = wp_range(base, len, true);
-	if (err)
-		goto fail;
-	r->priv = s;
+	if (err) {
+		page_log_done(log);
+		free(log);
+		return err;
+	}
+	r->priv = log;
 	return 0;
-fail:
-	free(s->bits);
-	free(s->scratch);
-	free(s);
-	return err;
 }
 
 /* munmap() of the region, which follows, unregisters it. */
 static void uffd_unwatch(struct ww_region *r)
 {
-	struct uffd_state *s = r->priv;
-
-	free(s->bits);
-	free(s->scratch);
-	free(s);
-}
-
-/*
- * Protect pages[0..n) (ascending, every written page between the first and
- * the last) and clear their bits: one UFFDIO_WRITEPROTECT of the span, as
- * the pages in between are protected already. Under mark_lock.
- */
-static int protect_and_clear(struct ww_region *r, const size_t *pages, size_t n)
-{
-	struct uffd_state *s = r->priv;
-	int err;
-
-	if (!n)
-		return 0;
-	err = wp_range(r->base + pages[0] * ww_page_size,
-		       (pages[n - 1] - pages[0] + 1) * ww_page_size, true);
-	if (err)
-		return err;
-	for (size_t k = 0; k < n; k++)
-		page_bit_clear(s->bits, pages[k]);
-	return 0;
+	page_log_done(r->priv);
+	free(r->priv);
 }
 
 static int uffd_get(struct ww_region *r, size_t first, size_t npages,
 		    void **addresses, size_t *count, bool reset)
 {
-	struct uffd_state *s = r->priv;
-	size_t end = first + npages, n = 0;
 	int err = __atomic_load_n(&broken, __ATOMIC_RELAXED);
 
-	if (err)
-		return err;
-	if (!reset) {
-		for (size_t i = page_bit_next(s->bits, first, end); i < end && n < *count;
-		     i = page_bit_next(s->bits, i + 1, end))
-			addresses[n++] = (void *)(r->base + i * ww_page_size);
-		*count = n;
-		return 0;
-	}
-	/* addresses[] may be watched memory: its writes need the handler, so after the lock. */
-	pthread_mutex_lock(&mark_lock);
-	for (size_t i = page_bit_next(s->bits, first, end); i < end && n < *count;
-	     i = page_bit_next(s->bits, i + 1, end))
-		s->scratch[n++] = i;
-	err = protect_and_clear(r, s->scratch, n);
-	pthread_mutex_unlock(&mark_lock);
-	if (err)
-		return err;
-	for (size_t k = 0; k < n; k++)
-		addresses[k] = (void *)(r->base + s->scratch[k] * ww_page_size);
-	*count = n;
-	return 0;
+	return err ?: page_log_get(r->priv, &uffd_log_ops, r->base, first, npages, addresses, count, reset);
 }
 
 static int uffd_reset(struct ww_region *r, size_t first, size_t npages)
 {
-	struct uffd_state *s = r->priv;
-	size_t end = first + npages, n = 0;
 	int err = __atomic_load_n(&broken, __ATOMIC_RELAXED);
 
-	if (err)
-		return err;
-	pthread_mutex_lock(&mark_lock);
-	for (size_t i = page_bit_next(s->bits, first, end); i < end; i = page_bit_next(s->bits, i + 1, end))
-		s->scratch[n++] = i;
-	err = protect_and_clear(r, s->scratch, n);
-	pthread_mutex_unlock(&mark_lock);
-	return err;
+	return err ?: page_log_reset(r->priv, &uffd_log_ops, r->base, first, npages);
 }
 
 /* The handler thread may hold mark_lock: fork with it free. */
@@ -279,14 +236,14 @@ static void uffd_fork_child(struct ww_region *r)
 		uffd = -1;
 		err = open_uffd();
 	} else if (!__atomic_load_n(&broken, __ATOMIC_RELAXED)) {
-		struct uffd_state *s = r->priv;
+		const struct page_log *log = r->priv;
 
 		err = register_region(r->base, r->npages);
 		/* Each run of pages not written, protected in one call. */
 		for (size_t i = 0, j; !err && i < r->npages; i = j) {
-			for (j = i + 1; j < r->npages && page_bit_test(s->bits, j) == page_bit_test(s->bits, i); j++)
+			for (j = i + 1; j < r->npages && page_bit_test(log->bits, j) == page_bit_test(log->bits, i); j++)
 				;
-			if (!page_bit_test(s->bits, i))
+			if (!page_bit_test(log->bits, i))
 				err = wp_range(r->base + i * ww_page_size, (j - i) * ww_page_size, true);
 		}
 	}
