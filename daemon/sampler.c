@@ -55,6 +55,23 @@ static void sampler_announce(struct manager *m, struct process *p) {
 		manager_emit_sampled(m, p, changes);
 }
 
+/*
+ * What a sample's result r means for p, which had backend before it: a
+ * process gone is untracked (false: p is freed), a failure is logged, and a
+ * backend that changed under the sample is announced.
+ */
+static bool sampler_sampled(struct manager *m, struct process *p, int r, size_t backend) {
+	if (r == -ESRCH) {
+		manager_untrack(m, p, false, "gone");
+		return false;
+	}
+	if (r < 0)
+		log_warning_errno(r, "Process %d: sample failed: %m", (int) p->pid);
+	if (p->backend != backend)
+		manager_emit_backend_changed(m, p);
+	return true;
+}
+
 /* One process of the phase in progress. */
 static void sampler_visit(struct manager *m, struct process *p) {
 	struct sampler *s = &m->sampler;
@@ -64,15 +81,7 @@ static void sampler_visit(struct manager *m, struct process *p) {
 	if (s->accounting) {
 		if (sampled_after_snapshot(p)) {
 			r = process_sample_faults(p, s->faults_ok, &s->snapshot);
-			if (r == -ESRCH) {
-				manager_untrack(m, p, false, "gone");
-				return;
-			}
-			if (r < 0)
-				log_warning_errno(r, "Process %d: sample failed: %m", (int) p->pid);
-			if (p->backend != backend)
-				manager_emit_backend_changed(m, p);
-			if (r > 0)
+			if (sampler_sampled(m, p, r, backend) && r > 0)
 				sampler_announce(m, p);
 			return;
 		}
@@ -88,14 +97,7 @@ static void sampler_visit(struct manager *m, struct process *p) {
 	r = process_pass(p);
 	if (r > 0)
 		s->pages_read += p->sampled_pages;
-	if (r == -ESRCH) {
-		manager_untrack(m, p, false, "gone");
-		return;
-	}
-	if (r < 0)
-		log_warning_errno(r, "Process %d: sample failed: %m", (int) p->pid);
-	if (p->backend != backend)
-		manager_emit_backend_changed(m, p);
+	(void) sampler_sampled(m, p, r, backend);
 }
 
 int sampler_step(struct manager *m, uint64_t budget_usec) {
