@@ -81,7 +81,8 @@ int page_log_get(struct page_log *log, const struct page_log_ops *ops, uintptr_t
 	/*
 	 * addresses[] may itself be watched memory, whose first write needs the
 	 * handler and so the lock: it is filled after the lock is dropped, from
-	 * the scratch list.
+	 * the scratch list, which no other call can touch meanwhile (writewatch.c
+	 * serialises the calls; only the handler runs beside them).
 	 */
 	ops->lock(&saved);
 	n = take_written(log, first, end, *count);

@@ -18,7 +18,7 @@
 
 struct page_log {
 	unsigned long *bits;	/* 1: written since the last reset */
-	size_t *scratch;	/* pages being reset by one call, under the lock */
+	size_t *scratch;	/* pages being reset by one call (calls are serialised) */
 };
 
 struct page_log_ops {
