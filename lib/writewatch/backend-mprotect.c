@@ -173,19 +173,16 @@ static const struct page_log_ops mprot_log_ops = {
 
 static int mprot_watch(struct ww_region *r, uintptr_t base)
 {
-	struct page_log *log = calloc(1, sizeof(*log));
+	struct page_log *log = page_log_new(r->npages);
 	int err;
 
 	if (!log)
 		return ENOMEM;
-	err = page_log_init(log, r->npages);
-	if (!err)
-		err = install_handler();
+	err = install_handler();
 	if (!err)
 		err = protect_read_only(base, r->npages * ww_page_size);
 	if (err) {
-		page_log_done(log);
-		free(log);
+		page_log_free(log);
 		return err;
 	}
 	r->priv = log;
@@ -194,8 +191,7 @@ static int mprot_watch(struct ww_region *r, uintptr_t base)
 
 static void mprot_unwatch(struct ww_region *r)
 {
-	page_log_done(r->priv);
-	free(r->priv);
+	page_log_free(r->priv);
 }
 
 static int mprot_get(struct ww_region *r, size_t first, size_t npages,

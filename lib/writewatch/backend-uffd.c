@@ -162,15 +162,13 @@ static const struct page_log_ops uffd_log_ops = {
 
 static int uffd_watch(struct ww_region *r, uintptr_t base)
 {
-	struct page_log *log = calloc(1, sizeof(*log));
+	struct page_log *log = page_log_new(r->npages);
 	size_t len = r->npages * ww_page_size;
 	int err;
 
 	if (!log)
 		return ENOMEM;
-	err = page_log_init(log, r->npages);
-	if (!err)
-		err = uffd_probe();
+	err = uffd_probe();
 	if (!err && madvise((void *)base, len, MADV_POPULATE_WRITE)) {
 		for (size_t off = 0; off < len; off += ww_page_size)
 			((volatile char *)base)[off] = 0;
@@ -180,8 +178,7 @@ static int uffd_watch(struct ww_region *r, uintptr_t base)
 	if (!err)
 		err = wp_range(base, len, true);
 	if (err) {
-		page_log_done(log);
-		free(log);
+		page_log_free(log);
 		return err;
 	}
 	r->priv = log;
@@ -191,8 +188,7 @@ static int uffd_watch(struct ww_region *r, uintptr_t base)
 /* munmap() of the region, which follows, unregisters it. */
 static void uffd_unwatch(struct ww_region *r)
 {
-	page_log_done(r->priv);
-	free(r->priv);
+	page_log_free(r->priv);
 }
 
 static int uffd_get(struct ww_region *r, size_t first, size_t npages,

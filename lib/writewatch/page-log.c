@@ -9,23 +9,28 @@
 #include "backend.h"
 #include "page-log.h"
 
-int page_log_init(struct page_log *log, size_t npages)
+struct page_log *page_log_new(size_t npages)
 {
+	struct page_log *log = calloc(1, sizeof(*log));
+
+	if (!log)
+		return NULL;
 	log->bits = calloc(page_bits_words(npages), sizeof(*log->bits));
 	log->scratch = calloc(npages, sizeof(*log->scratch));
 	if (!log->bits || !log->scratch) {
-		page_log_done(log);
-		return ENOMEM;
+		page_log_free(log);
+		return NULL;
 	}
-	return 0;
+	return log;
 }
 
-void page_log_done(struct page_log *log)
+void page_log_free(struct page_log *log)
 {
+	if (!log)
+		return;
 	free(log->bits);
 	free(log->scratch);
-	log->bits = NULL;
-	log->scratch = NULL;
+	free(log);
 }
 
 /* The written pages of [first, end), at most max, into the scratch list. Under the lock. */

@@ -29,9 +29,9 @@ struct page_log_ops {
 	int (*protect)(uintptr_t start, size_t len);
 };
 
-/* 0 or ENOMEM. */
-int page_log_init(struct page_log *log, size_t npages);
-void page_log_done(struct page_log *log);
+/* A log of npages pages, none written; NULL when out of memory. */
+struct page_log *page_log_new(size_t npages);
+void page_log_free(struct page_log *log);
 
 /*
  * GetWriteWatch() of pages [first, first + npages) of the region at base:
