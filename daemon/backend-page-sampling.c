@@ -25,23 +25,12 @@
 #include <linux/types.h>
 #include <xxhash.h>
 
+#include <dirtyrate/pagemap-sd.h>	/* PAGEMAP_SCAN: Debian 12's headers are 6.1's */
+
 #include "backend.h"
 #include "backend-page-sampling.h"
 #include "proc-pid.h"
 #include "util.h"
-
-#ifndef PAGEMAP_SCAN /* Debian 12's headers are 6.1's; the ioctl is 6.7's */
-#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_PRESENT		(1 << 3)
-#define PAGE_IS_PFNZERO		(1 << 5)
-struct page_region {
-	__u64 start, end, categories;
-};
-struct pm_scan_arg {
-	__u64 size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	__u64 category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-#endif
 
 #define PM_PRESENT (UINT64_C(1) << 63)
 

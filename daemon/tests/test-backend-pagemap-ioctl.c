@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The pagemap-ioctl pass against a simulated kernel that follows
- * kernel/README.md: GET_AND_CLEAR reports the first vec_len dirty pages of
- * [start, start+len) in ascending order and clears exactly those. Errors and
- * misbehaviour are injected per call.
+ * kernel/README.md, in both forms: PAGEMAP_SCAN with PM_SCAN_CLEAR_SOFT_DIRTY
+ * reports the dirty pages of [start, end) as ranges until vec is full, clears
+ * exactly those and says in walk_end where it stopped; GET_AND_CLEAR reports
+ * the first vec_len dirty pages of [start, start+len) as ascending offsets and
+ * clears exactly those. Errors and misbehaviour are injected per call.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "backend.h"
 #include "backend-pagemap-ioctl.h"
@@ -25,19 +28,75 @@ struct fake_kernel {
 	int fail_at_call;		/* 1-based; 0 = never */
 	int fail_errno;
 	int partial_then_fail;		/* report this many pages, then fail the next call */
-	bool return_too_many, return_descending;
+	bool return_too_many, return_descending, bad_walk_end;
 	struct pagemap_sd_args seen[64];
+	struct pm_scan_arg seen_scan[64];
 };
 
-static int fake_ioctl(int fd, unsigned long request, struct pagemap_sd_args *a, void *userdata) {
+/* PAGEMAP_SCAN with PM_SCAN_CLEAR_SOFT_DIRTY, as the series does it */
+static int fake_scan(struct fake_kernel *k, struct pm_scan_arg *a) {
+	struct page_region *v = (struct page_region *) (uintptr_t) a->vec;
+	int n = 0, reported = 0;
+
+	if (k->calls < ELEMENTSOF(k->seen_scan))
+		k->seen_scan[k->calls] = *a;
+	k->calls++;
+	ASSERT_EQ_U64(a->size, sizeof(*a));
+	ASSERT_EQ_U64(a->flags, PM_SCAN_CLEAR_SOFT_DIRTY);
+	ASSERT_EQ_U64(a->category_mask, PAGE_IS_SOFT_DIRTY);
+	ASSERT_EQ_U64(a->category_anyof_mask, PAGE_IS_PRESENT | PAGE_IS_SWAPPED);
+	ASSERT_EQ_U64(a->category_inverted, 0);
+	ASSERT_EQ_U64(a->return_mask, PAGE_IS_SOFT_DIRTY);
+	ASSERT_TRUE(v && a->vec_len > 0 && a->start % PAGE == 0 && a->start < a->end);
+
+	if (k->fail_at_call && (int) k->calls == k->fail_at_call)
+		return -k->fail_errno;
+
+	a->walk_end = a->end;
+	for (uint64_t addr = a->start; addr < a->end; addr += PAGE) {
+		uint64_t page = (addr - BASE) / PAGE;
+
+		if (page >= NPAGES || !k->dirty[page])
+			continue;
+		if (k->partial_then_fail && reported == k->partial_then_fail) {
+			k->fail_at_call = (int) k->calls + 1;
+			a->walk_end = addr;
+			break;
+		}
+		if (n > 0 && v[n - 1].end == addr) {
+			v[n - 1].end += PAGE;
+		} else if ((uint64_t) n == a->vec_len) {
+			a->walk_end = addr; /* vec full: the next call starts here */
+			break;
+		} else {
+			v[n++] = (struct page_region) { addr, addr + PAGE, PAGE_IS_SOFT_DIRTY };
+		}
+		reported++;
+		if (!k->pinned[page])
+			k->dirty[page] = false;
+	}
+	if (k->bad_walk_end)
+		a->walk_end = a->start;
+	if (k->return_descending && n >= 2) {
+		struct page_region t = v[0];
+		v[0] = v[1];
+		v[1] = t;
+	}
+	return k->return_too_many ? (int) a->vec_len + 1 : n;
+}
+
+static int fake_ioctl(int fd, unsigned long request, void *arg, void *userdata) {
 	struct fake_kernel *k = userdata;
+	struct pagemap_sd_args *a = arg;
 	uint64_t start = (uint64_t) (uintptr_t) a->start;
 	int n = 0;
 
+	ASSERT_EQ(fd, 42);
+	if (request == PAGEMAP_SCAN)
+		return fake_scan(k, arg);
 	if (k->calls < ELEMENTSOF(k->seen))
 		k->seen[k->calls] = *a;
 	k->calls++;
-	ASSERT_EQ(fd, 42);
 	ASSERT_EQ(request, PAGEMAP_SD_GET_AND_CLEAR);
 	ASSERT_EQ(a->flags, PAGEMAP_SD_NO_REUSED_REGIONS);
 	ASSERT_TRUE(a->len > 0 && a->vec && a->vec_len > 0 && start % PAGE == 0);
@@ -69,10 +128,19 @@ static int fake_ioctl(int fd, unsigned long request, struct pagemap_sd_args *a, 
 }
 
 static loff_t vec[8];
+static struct page_region regions[8];
 
 static struct ioctl_pass pass_for(struct fake_kernel *k, int vec_len) {
 	return (struct ioctl_pass) {
 		.fd = 42, .page_size = PAGE, .vec = vec, .vec_len = vec_len, .ioctl_fn = fake_ioctl, .userdata = k,
+	};
+}
+
+/* The PAGEMAP_SCAN form, with room for @regions_len ranges */
+static struct ioctl_pass scan_pass_for(struct fake_kernel *k, int regions_len) {
+	return (struct ioctl_pass) {
+		.fd = 42, .page_size = PAGE, .regions = regions, .regions_len = regions_len,
+		.ioctl_fn = fake_ioctl, .userdata = k,
 	};
 }
 
@@ -199,6 +267,108 @@ TEST(test_enomem_ends_the_pass) {
 	ASSERT_TRUE(k.dirty[21] && k.dirty[41]); /* not cleared: the next pass reports them */
 }
 
+/* ---- the PAGEMAP_SCAN form ---- */
+
+TEST(test_scan_one_call_counts_pages_of_ranges) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 100 * PAGE } };
+	struct ioctl_pass p = scan_pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	k.dirty[3] = k.dirty[4] = k.dirty[5] = k.dirty[50] = k.dirty[99] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 5);
+	ASSERT_EQ(k.calls, 1);
+	ASSERT_EQ(count_dirty(&k), 0);
+	ASSERT_EQ_U64(k.seen_scan[0].start, BASE);
+	ASSERT_EQ_U64(k.seen_scan[0].end, BASE + 100 * PAGE);
+}
+
+/* A full vec: the next call starts at walk_end, not after the last range */
+TEST(test_scan_full_vec_resumes_at_walk_end) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 200 * PAGE } };
+	struct ioctl_pass p = scan_pass_for(&k, 2);
+	struct ioctl_pass_result res;
+
+	for (unsigned i = 10; i < 20; i += 2)
+		k.dirty[i] = true; /* 5 separate pages, 2 ranges per call */
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 5);
+	ASSERT_EQ(k.calls, 3);
+	ASSERT_EQ_U64(k.seen_scan[1].start, BASE + 14 * PAGE);
+	ASSERT_EQ_U64(k.seen_scan[2].start, BASE + 18 * PAGE);
+	ASSERT_EQ_U64(k.seen_scan[2].end, BASE + 200 * PAGE);
+	ASSERT_EQ(count_dirty(&k), 0);
+}
+
+TEST(test_scan_pinned_pages_do_not_loop) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 64 * PAGE } };
+	struct ioctl_pass p = scan_pass_for(&k, 1);
+	struct ioctl_pass_result res;
+
+	for (unsigned i = 0; i < 6; i += 2)
+		k.dirty[i] = k.pinned[i] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 3);
+	ASSERT_EQ(k.calls, 3);
+}
+
+/* pm_scan_arg is 64-bit: one call for a range of several GiB */
+TEST(test_scan_huge_range_in_one_call) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 5 * PAGEMAP_SD_MAX_LEN + PAGE } };
+	struct ioctl_pass p = scan_pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	k.dirty[7] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), 0);
+	ASSERT_EQ_U64(res.dirty_pages, 1);
+	ASSERT_EQ(k.calls, 1);
+	ASSERT_EQ_U64(k.seen_scan[0].end, BASE + 5 * PAGEMAP_SD_MAX_LEN + PAGE);
+}
+
+/* The kernel reports 3 pages and stops; the next call fails: the 3 stand */
+TEST(test_scan_error_after_partial_keeps_partial_count) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 100 * PAGE }, { BASE + 200 * PAGE, BASE + 210 * PAGE } };
+	struct ioctl_pass p = scan_pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	for (unsigned i = 0; i < 10; i++)
+		k.dirty[i] = true;
+	k.partial_then_fail = 3;
+	k.fail_errno = EINTR;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 2, &res), -EINTR);
+	ASSERT_EQ_U64(res.dirty_pages, 3);
+	ASSERT_EQ(k.calls, 2);
+	ASSERT_EQ_U64(k.seen_scan[1].start, BASE + 3 * PAGE);
+	ASSERT_EQ(count_dirty(&k), 7);
+}
+
+TEST(test_scan_impossible_answers_are_rejected) {
+	static struct fake_kernel k;
+	const struct mem_range r[] = { { BASE, BASE + 100 * PAGE } };
+	struct ioctl_pass p = scan_pass_for(&k, 8);
+	struct ioctl_pass_result res;
+
+	k.return_too_many = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), -EBADMSG);
+
+	/* walk_end that does not move on would loop for ever */
+	k = (struct fake_kernel) { .bad_walk_end = true };
+	k.dirty[1] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), -EBADMSG);
+
+	k = (struct fake_kernel) { .return_descending = true };
+	k.dirty[1] = k.dirty[3] = true;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), -EBADMSG);
+
+	p.regions_len = 0;
+	ASSERT_EQ(ioctl_pass_run(&p, r, 1, &res), -EINVAL);
+}
+
 /* ---- the backend's pass (backend_pagemap_ioctl.pass) over the simulated kernel ---- */
 
 static int backend_pass(struct fake_kernel *k, const struct mem_range *r, size_t n, uint64_t *ret_pages) {
@@ -265,13 +435,28 @@ TEST(test_backend_refusals_at_ioctl_time) {
 	ASSERT_TRUE(!backend_error_is_refusal(-ENOMEM));
 }
 
-/* The probe: a valid PAGEMAP_SD_GET on a page of our own; unknown command means absent. */
-static int probe_errno;
-static unsigned probe_calls;
+/*
+ * The probe: PM_SCAN_CLEAR_SOFT_DIRTY over an empty range first, then a valid
+ * PAGEMAP_SD_GET on a page of our own; unknown flag or command means absent.
+ */
+static int probe_scan_errno, probe_errno;
+static unsigned probe_scan_calls, probe_calls;
 
-static int fake_probe_ioctl(int fd, unsigned long request, struct pagemap_sd_args *a, void *userdata) {
-	probe_calls++;
+static int fake_probe_ioctl(int fd, unsigned long request, void *arg, void *userdata) {
 	ASSERT_TRUE(fd >= 0);
+	if (request == PAGEMAP_SCAN) {
+		struct pm_scan_arg *s = arg;
+
+		probe_scan_calls++;
+		ASSERT_EQ_U64(s->size, sizeof(*s));
+		ASSERT_EQ_U64(s->flags, PM_SCAN_CLEAR_SOFT_DIRTY);
+		ASSERT_EQ_U64(s->category_mask, PAGE_IS_SOFT_DIRTY);
+		ASSERT_EQ_U64(s->start, s->end); /* clears nothing */
+		return probe_scan_errno ? -probe_scan_errno : 0;
+	}
+	struct pagemap_sd_args *a = arg;
+
+	probe_calls++;
 	ASSERT_EQ(request, PAGEMAP_SD_GET);
 	ASSERT_TRUE(a->len > 0 && a->vec && a->vec_len > 0);
 	if (probe_errno)
@@ -282,24 +467,61 @@ static int fake_probe_ioctl(int fd, unsigned long request, struct pagemap_sd_arg
 
 TEST(test_probe) {
 	static const struct {
-		int error;
+		int scan_error, error;
 		bool available;
+		unsigned commands_calls;
+		unsigned long pass_request;
 	} cases[] = {
-		{ 0, true },
-		{ ENOTTY, false },	/* no such ioctl: a kernel without the series (and v3's unknown command) */
-		{ EINVAL, false },	/* upstream's pagemap ioctl (PAGEMAP_SCAN only) on unknown commands */
-		{ EOPNOTSUPP, false },	/* no CONFIG_MEM_SOFT_DIRTY */
-		{ EFAULT, false },
+		{ 0, 0, true, 0, PAGEMAP_SCAN },	/* the flag: the commands are not tried */
+		/* a kernel of the series without the flag (EINVAL: unknown PAGEMAP_SCAN flag) */
+		{ EINVAL, 0, true, 1, PAGEMAP_SD_GET_AND_CLEAR },
+		{ EINVAL, ENOTTY, false, 1, 0 },	/* upstream: PAGEMAP_SCAN only */
+		{ ENOTTY, ENOTTY, false, 1, 0 },	/* before 6.7: no PAGEMAP_SCAN either */
+		{ EOPNOTSUPP, EOPNOTSUPP, false, 1, 0 }, /* no CONFIG_MEM_SOFT_DIRTY */
+		{ EFAULT, EFAULT, false, 1, 0 },
 	};
 
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		static struct fake_kernel k;
+		const struct mem_range r[] = { { BASE, BASE + 10 * PAGE } };
+		uint64_t pages;
+
+		pagemap_sd_ioctl_fn = fake_probe_ioctl;
+		pagemap_sd_ioctl_userdata = NULL;
+		probe_scan_errno = cases[i].scan_error;
+		probe_errno = cases[i].error;
+		probe_scan_calls = probe_calls = 0;
+		ASSERT_EQ(backend_pagemap_ioctl.probe(), cases[i].available);
+		ASSERT_EQ(probe_scan_calls, 1);
+		ASSERT_EQ(probe_calls, cases[i].commands_calls);
+		if (!cases[i].available)
+			continue;
+
+		/* The passes use the form the probe found */
+		k = (struct fake_kernel) {};
+		k.dirty[2] = true;
+		ASSERT_EQ(backend_pass(&k, r, 1, &pages), 1);
+		ASSERT_EQ_U64(pages, 1);
+		ASSERT_EQ(k.calls, 1);
+		if (cases[i].pass_request == PAGEMAP_SCAN)
+			ASSERT_EQ_U64(k.seen_scan[0].start, BASE);
+		else
+			ASSERT_EQ(k.seen[0].len, 10 * PAGE);
+	}
+	pagemap_sd_ioctl_fn = pagemap_sd_ioctl;
+}
+
+/* DIRTYRATED_PAGEMAP_IOCTL=commands: the commands although the flag is there */
+TEST(test_probe_commands_forced) {
 	pagemap_sd_ioctl_fn = fake_probe_ioctl;
 	pagemap_sd_ioctl_userdata = NULL;
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		probe_errno = cases[i].error;
-		probe_calls = 0;
-		ASSERT_EQ(backend_pagemap_ioctl.probe(), cases[i].available);
-		ASSERT_EQ(probe_calls, 1);
-	}
+	probe_scan_errno = probe_errno = 0;
+	probe_scan_calls = probe_calls = 0;
+	ASSERT_EQ(setenv("DIRTYRATED_PAGEMAP_IOCTL", "commands", 1), 0);
+	ASSERT_TRUE(backend_pagemap_ioctl.probe());
+	ASSERT_EQ(unsetenv("DIRTYRATED_PAGEMAP_IOCTL"), 0);
+	ASSERT_EQ(probe_scan_calls, 0);
+	ASSERT_EQ(probe_calls, 1);
 	pagemap_sd_ioctl_fn = pagemap_sd_ioctl;
 }
 
@@ -365,9 +587,16 @@ int main(void) {
 	RUN(test_pinned_pages_do_not_loop);
 	RUN(test_many_ranges_and_huge_range_chunks);
 	RUN(test_enomem_ends_the_pass);
+	RUN(test_scan_one_call_counts_pages_of_ranges);
+	RUN(test_scan_full_vec_resumes_at_walk_end);
+	RUN(test_scan_pinned_pages_do_not_loop);
+	RUN(test_scan_huge_range_in_one_call);
+	RUN(test_scan_error_after_partial_keeps_partial_count);
+	RUN(test_scan_impossible_answers_are_rejected);
 	RUN(test_backend_enomem_loses_nothing);
 	RUN(test_backend_refusals_at_ioctl_time);
 	RUN(test_probe);
+	RUN(test_probe_commands_forced);
 	RUN(test_error_after_partial_keeps_partial_count);
 	RUN(test_fatal_errors_end_the_pass);
 	RUN(test_impossible_answers_are_rejected);

@@ -743,7 +743,9 @@ TEST(test_rule_backend) {
  * The backend reads the child's real writable mappings; the simulated
  * kernel keeps a list of dirty pages: sim_write() dirties the first page of
  * every range it has been asked about, GET_AND_CLEAR reports and clears the
- * dirty pages of its range (at most one: ascending by construction).
+ * dirty pages of its range (at most one: ascending by construction). It is a
+ * kernel of the series without PAGEMAP_SCAN's PM_SCAN_CLEAR_SOFT_DIRTY (the
+ * backend's other form, which test-backend-pagemap-ioctl covers): EINVAL.
  */
 extern const struct backend_ops backend_pagemap_ioctl;
 static const struct backend_ops *const ioctl_table[] = { &backend_pagemap_ioctl, &fake_backend_1, &fake_backend_2 };
@@ -758,11 +760,14 @@ static struct sim_kernel {
 	size_t n_starts, n_dirty;
 } sim;
 
-static int sim_ioctl(int fd, unsigned long request, struct pagemap_sd_args *a, void *userdata) {
+static int sim_ioctl(int fd, unsigned long request, void *arg, void *userdata) {
+	struct pagemap_sd_args *a = arg;
 	uint64_t start = (uint64_t) (uintptr_t) a->start;
 	size_t i;
 
 	ASSERT_TRUE(fd >= 0);
+	if (request == PAGEMAP_SCAN)
+		return -EINVAL; /* an unknown PAGEMAP_SCAN flag */
 	if (request == PAGEMAP_SD_GET) {
 		if (sim.get_errno)
 			return -sim.get_errno;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * User-space copy of the soft-dirty pagemap ioctl uapi added by
- * kernel/patches (include/uapi/linux/fs.h there). It lets dirtyrate build
- * on systems whose <linux/fs.h> predates the series; where the installed
- * headers already carry it, theirs win.
+ * User-space copy of the pagemap ioctl uapi dirtyrate uses: upstream's
+ * PAGEMAP_SCAN (Linux 6.7), the PM_SCAN_CLEAR_SOFT_DIRTY flag and the
+ * PAGEMAP_SD_* commands added by kernel/patches (include/uapi/linux/fs.h
+ * there). It lets dirtyrate build on systems whose <linux/fs.h> predates
+ * them (Debian 12's is 6.1's); where the installed headers carry a part,
+ * theirs win.
  *
  * The offsets are loff_t, as in the 2022 v2 series, so that code written
  * against it, which does
@@ -18,6 +20,52 @@
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
+
+#ifndef PAGEMAP_SCAN
+#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
+
+#define PAGE_IS_WPALLOWED	(1 << 0)
+#define PAGE_IS_WRITTEN		(1 << 1)
+#define PAGE_IS_FILE		(1 << 2)
+#define PAGE_IS_PRESENT		(1 << 3)
+#define PAGE_IS_SWAPPED		(1 << 4)
+#define PAGE_IS_PFNZERO		(1 << 5)
+#define PAGE_IS_HUGE		(1 << 6)
+#define PAGE_IS_SOFT_DIRTY	(1 << 7)
+
+struct page_region {
+	__u64 start;
+	__u64 end;
+	__u64 categories;
+};
+
+#define PM_SCAN_WP_MATCHING	(1 << 0)
+#define PM_SCAN_CHECK_WPASYNC	(1 << 1)
+
+struct pm_scan_arg {
+	__u64 size;
+	__u64 flags;
+	__u64 start;
+	__u64 end;
+	__u64 walk_end;
+	__u64 vec;
+	__u64 vec_len;
+	__u64 max_pages;
+	__u64 category_inverted;
+	__u64 category_mask;
+	__u64 category_anyof_mask;
+	__u64 return_mask;
+};
+#endif /* PAGEMAP_SCAN */
+
+/*
+ * PAGEMAP_SCAN clears the soft-dirty state of the pages it reports; the masks
+ * must select soft-dirty pages only (kernel/README.md). A kernel without it
+ * fails the call with EINVAL.
+ */
+#ifndef PM_SCAN_CLEAR_SOFT_DIRTY
+#define PM_SCAN_CLEAR_SOFT_DIRTY	(1 << 2)
+#endif
 
 #ifndef PAGEMAP_SD_GET
 
