@@ -151,6 +151,7 @@ static struct {
 	bool target_child;
 	long region_mib;
 	int tracker_flags;	/* 0: none, 1: NO_REUSED, 2: mixed */
+	int tracker_uapi;	/* 0: the commands, 1: PAGEMAP_SCAN, 2: mixed */
 	int drain_flags;
 	int inject;		/* 0, INJ_DRAIN, INJ_GET */
 	bool no_perm;
@@ -164,6 +165,7 @@ static struct {
 	.churn = (1u << NR_KINDS) - 1,
 	.region_mib = 8,
 	.tracker_flags = 2,
+	.tracker_uapi = 2,
 	.drain_flags = -1,
 	.churn_pause_us = 4000,
 };
@@ -2755,7 +2757,7 @@ static void fuzz_one(void)
 
 static struct {
 	uint64_t calls, gac, get, reported, raced_writes, raced_churn, raced_clearrefs;
-	uint64_t doomed, doomed_efault, errors, noreused;
+	uint64_t doomed, doomed_efault, errors, noreused, scans;
 	int stop;
 } T;
 
@@ -2764,6 +2766,75 @@ static int tracker_flag(struct rng *r)
 	if (opt.tracker_flags == 2)
 		return rndn(r, 2) ? PAGEMAP_SD_NO_REUSED_REGIONS : 0;
 	return opt.tracker_flags ? PAGEMAP_SD_NO_REUSED_REGIONS : 0;
+}
+
+static bool tracker_scans(struct rng *r)
+{
+	if (opt.tracker_uapi == 2)
+		return rndn(r, 2);
+	return opt.tracker_uapi;
+}
+
+/*
+ * GET_AND_CLEAR's work through the other uapi: PAGEMAP_SCAN with
+ * PM_SCAN_CLEAR_SOFT_DIRTY over [s, s + alen), at most max_pages pages in at
+ * most nr ranges written to vec. Returns the ranges written or -errno.
+ */
+static long scan_clear_call(int fd, uintptr_t s, uint64_t alen, void *vec, long nr,
+			    long max_pages, int flags)
+{
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .flags = PM_SCAN_CLEAR_SOFT_DIRTY,
+		.start = s, .end = s + alen, .vec = (uintptr_t)vec, .vec_len = nr,
+		.max_pages = max_pages, .category_mask = PAGE_IS_SOFT_DIRTY,
+		.category_anyof_mask = flags ? PAGE_IS_PRESENT | PAGE_IS_SWAPPED : 0,
+		.return_mask = PAGE_IS_SOFT_DIRTY,
+	};
+	long r = ioctl(fd, PAGEMAP_SCAN, &a);
+
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * The ranges a PAGEMAP_SCAN clear wrote, as the commands' page offsets into
+ * out (room for max entries): NULL, and the count in *n, or what is wrong.
+ * Ranges must be page aligned, inside the call's range, ascending, apart
+ * and marked soft-dirty; together at most max_pages pages.
+ */
+static const char *scan_ranges_to_offsets(const char *vb, long nr, uintptr_t s, uint64_t alen,
+					  long max_pages, loff_t *out, long max, long *n,
+					  char *buf, size_t size)
+{
+	uint64_t prev_end = s;
+	long i;
+
+	*n = 0;
+	for (i = 0; i < nr; i++) {
+		struct page_region pr;
+		uint64_t a;
+
+		memcpy(&pr, vb + i * sizeof(pr), sizeof(pr));
+		if (pr.start % ps || pr.end % ps || pr.start >= pr.end ||
+		    pr.start < prev_end || pr.end > s + alen || (i && pr.start == prev_end) ||
+		    pr.categories != PAGE_IS_SOFT_DIRTY) {
+			snprintf(buf, size, "range %ld: [%#llx, %#llx) categories %#llx after %#llx, "
+				 "call [%#llx, %#llx)", i, (unsigned long long)pr.start,
+				 (unsigned long long)pr.end, (unsigned long long)pr.categories,
+				 (unsigned long long)prev_end, (unsigned long long)s,
+				 (unsigned long long)(s + alen));
+			return buf;
+		}
+		for (a = pr.start; a < pr.end; a += ps) {
+			if (*n == max_pages || *n == max) {
+				snprintf(buf, size, "more than max_pages %ld pages in %ld ranges",
+					 max_pages, nr);
+				return buf;
+			}
+			out[(*n)++] = a - s;
+		}
+		prev_end = pr.end;
+	}
+	return NULL;
 }
 
 /* One tracker call over [p0, p1) of the region; returns the count or -errno */
@@ -2781,8 +2852,8 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	char buf[200];
 	const char *bad;
 	int how = R_NONE;
-
-	long room = B.tT;
+	long room = B.tT, nr = 0;
+	bool scan = !get && tracker_scans(r);
 
 	if (doomed) {
 		vb = doomed_alloc(&tr_killer, B.tT, &dlen);
@@ -2790,11 +2861,24 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 		room = killer_arm(&tr_killer, KILL_MREMAP, vb, dlen,
 				  rndn(r, 2) ? (long)rndn(r, 3) : -1, rndn(r, 2000)) / sizeof(loff_t);
 	}
+	/*
+	 * PAGEMAP_SCAN writes ranges, a struct page_region each: as many as
+	 * fit, at most vec_len, and at most vec_len pages in them. vend is
+	 * where vec's entries end, in loff_t units for the canaries.
+	 */
+	if (scan) {
+		long per = sizeof(struct page_region) / sizeof(loff_t);
+
+		nr = vec_len < room / per ? vec_len : room / per;
+		scan = nr > 0;
+	}
+	long vend = scan ? nr * (long)(sizeof(struct page_region) / sizeof(loff_t)) : vec_len;
+
 	/* A claimed entry left unwritten shows as an offset out of range */
-	c1 = vec_len + NR_CANARY < room ? vec_len + NR_CANARY : room;
-	head = vec_len < 32 ? vec_len : 32;
+	c1 = vend + NR_CANARY < room ? vend + NR_CANARY : room;
+	head = vend < 32 ? vend : 32;
 	fill_canaries(vb, 0, head < room ? head : room);
-	fill_canaries(vb, vec_len < room ? vec_len : room, c1);
+	fill_canaries(vb, vend < room ? vend : room, c1);
 	if (!get) {
 		rop_begin(&o, s, s + alen, true, true, (flags ? 1u << B_NOREUSED : 0) |
 			  (doomed ? 1u << K_VECFREE : 0));
@@ -2806,7 +2890,10 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	crf0 = ld(&S->crf);
 	b = tick();
 	WHERE(W_TRACKER, "in the ioctl");
-	ret = sd_call(pm_fd, cmd, (void *)s, alen, vec, vec_len, flags);
+	if (scan)
+		ret = scan_clear_call(pm_fd, s, alen, vec, nr, vec_len, flags);
+	else
+		ret = sd_call(pm_fd, cmd, (void *)s, alen, vec, vec_len, flags);
 	e = tick();
 	WHERE(W_TRACKER, "after the ioctl");
 	if (doomed) {
@@ -2820,6 +2907,8 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	T.calls++;
 	if (flags)
 		T.noreused++;
+	if (scan)
+		T.scans++;
 	if (ld(&S->ws) > wf0)
 		T.raced_writes++;
 	if (ld(&S->chs) > chf0)
@@ -2829,10 +2918,30 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	n = ret > 0 ? ret : 0;
 	if (ret < 0 && !(doomed && ret == -EFAULT)) {
 		T.errors++;
-		fail(&f_tracker, "%s [%ld, %ld) vec_len %ld flags %#x%s: %s", cmd_name(cmd), p0, p1,
-		     vec_len, flags, doomed ? " (vec freed mid-call)" : "", strerror(-ret));
+		fail(&f_tracker, "%s [%ld, %ld) vec_len %ld flags %#x%s: %s",
+		     scan ? "SCAN_CLEAR" : cmd_name(cmd), p0, p1, vec_len, flags,
+		     doomed ? " (vec freed mid-call)" : "", strerror(-ret));
 	}
-	if (n > vec_len) {
+	/* The ranges become the commands' offsets, for the checks below */
+	if (scan && n > 0) {
+		if (n > nr) {
+			fail(&f_reports, "tracker SCAN_CLEAR [%ld, %ld): returned %ld > vec_len %ld",
+			     p0, p1, n, nr);
+			how = R_FORGET;
+		} else if (vb) {
+			bad = scan_ranges_to_offsets(vb, n, s, alen, vec_len, B.ttmp, B.tT, &n,
+						     buf, sizeof(buf));
+			if (bad) {
+				fail(&f_reports, "tracker SCAN_CLEAR [%ld, %ld) vec_len %ld flags %#x%s: %s",
+				     p0, p1, nr, flags, doomed ? " (vec moved away)" : "", bad);
+				how = R_FORGET;
+			}
+		} else {
+			how = R_FORGET;
+		}
+		if (how & R_FORGET)
+			n = 0;
+	} else if (n > vec_len) {
 		fail(&f_reports, "tracker %s [%ld, %ld): returned %ld > vec_len %ld", cmd_name(cmd),
 		     p0, p1, n, vec_len);
 		how = R_FORGET;
@@ -2861,11 +2970,12 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 		}
 	}
 	if (vb && ret >= 0) {
-		long k = first_non_canary(vb, vec_len, c1);
+		long k = first_non_canary(vb, vend, c1);
 
 		if (k >= 0)
-			fail(&f_reports, "tracker %s [%ld, %ld): returned %ld, entry %ld written past vec_len %ld",
-			     cmd_name(cmd), p0, p1, ret, k, vec_len);
+			fail(&f_reports, "tracker %s [%ld, %ld): returned %ld, %s %ld written past vec_len %ld",
+			     scan ? "SCAN_CLEAR" : cmd_name(cmd), p0, p1, ret,
+			     scan ? "loff_t slot" : "entry", k, scan ? nr : vec_len);
 	}
 	if (!get) {
 		T.gac++;
@@ -2882,7 +2992,8 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 		check_call("tracker", true, cmd, s, alen, B.ttmp, n, vec_len, flags, b, doomed);
 	if (doomed)
 		doomed_free(&tr_killer, dlen);
-	return ret;
+	/* In pages, as the commands count: the drains add them up */
+	return scan && ret > 0 ? n : ret;
 }
 
 static void *tracker_fn(void *unused)
@@ -3182,7 +3293,8 @@ static void usage(FILE *f)
 "usage: sd-fuzz [--seed N] [--ioctls N] [--min-ioctls N] [--max-seconds S]\n"
 "               [--threads-churn N] [--no-churn | --churn LIST] [--target self|child]\n"
 "               [--region-mib M] [--tracker-flags 0|noreused|mixed] [--drain-flags 0|noreused]\n"
-"               [--inject-loss drain|get] [--no-perm-check] [--churn-pause-us N]\n"
+"               [--tracker-uapi commands|scan|mixed] [--inject-loss drain|get]\n"
+"               [--no-perm-check] [--churn-pause-us N]\n"
 "Stops after --ioctls fuzzer ioctls (default 100000) or --max-seconds (default 900),\n"
 "whichever comes first; fails if it stopped on time before --min-ioctls (default:\n"
 "--ioctls). Churn threads pause 0.5-1.5 x --churn-pause-us (default 4000) between\n"
@@ -3230,6 +3342,18 @@ static int parse_flags(const char *s)
 	exit(2);
 }
 
+static int parse_uapi(const char *s)
+{
+	if (!strcmp(s, "commands"))
+		return 0;
+	if (!strcmp(s, "scan"))
+		return 1;
+	if (!strcmp(s, "mixed"))
+		return 2;
+	fprintf(stderr, "sd-fuzz: the tracker's uapi is commands, scan or mixed, not '%s'\n", s);
+	exit(2);
+}
+
 static void parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -3239,6 +3363,7 @@ static void parse_args(int argc, char **argv)
 		{ "churn", 1, NULL, 'C' }, { "target", 1, NULL, 'T' },
 		{ "region-mib", 1, NULL, 'r' }, { "tracker-flags", 1, NULL, 'f' },
 		{ "drain-flags", 1, NULL, 'd' }, { "inject-loss", 1, NULL, 'i' },
+		{ "tracker-uapi", 1, NULL, 'u' },
 		{ "no-perm-check", 0, NULL, 'P' },
 		{ "churn-pause-us", 1, NULL, 'p' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
@@ -3267,6 +3392,7 @@ static void parse_args(int argc, char **argv)
 		case 'r': opt.region_mib = atol(optarg); break;
 		case 'f': opt.tracker_flags = parse_flags(optarg); break;
 		case 'd': opt.drain_flags = parse_flags(optarg); break;
+		case 'u': opt.tracker_uapi = parse_uapi(optarg); break;
 		case 'i':
 			if (!strcmp(optarg, "drain"))
 				opt.inject = INJ_DRAIN;
@@ -3327,10 +3453,12 @@ int main(int argc, char **argv)
 	uname(&u);
 	printf("# kernel %s %s\n", u.release, u.version);
 	printf("# sd-fuzz --seed %" PRIu64 " --ioctls %ld --min-ioctls %ld --max-seconds %g "
-	       "--threads-churn %d --target %s --region-mib %ld --tracker-flags %d --drain-flags %d%s\n",
+	       "--threads-churn %d --target %s --region-mib %ld --tracker-flags %d --drain-flags %d "
+	       "--tracker-uapi %s%s\n",
 	       opt.seed, opt.ioctls, opt.min_ioctls, opt.max_seconds, opt.threads_churn,
 	       opt.target_child ? "child" : "self", opt.region_mib, opt.tracker_flags,
-	       opt.drain_flags, opt.inject == INJ_DRAIN ? " --inject-loss drain" :
+	       opt.drain_flags, (const char *[]){ "commands", "scan", "mixed" }[opt.tracker_uapi],
+	       opt.inject == INJ_DRAIN ? " --inject-loss drain" :
 	       opt.inject == INJ_GET ? " --inject-loss get" : "");
 	kinds_str(opt.churn, buf, sizeof(buf));
 	printf("# churn: %s\n", buf);
@@ -3342,6 +3470,11 @@ int main(int argc, char **argv)
 
 	/* 1: the ioctls exist and work on this kernel */
 	self_fd = open("/proc/self/pagemap", O_RDONLY);
+	/* An empty range: PAGEMAP_SCAN's side-effect-free probe of its flags */
+	if (opt.tracker_uapi && self_fd >= 0 &&
+	    scan_clear_call(self_fd, (uintptr_t)S, 0, NULL, 0, 0, 0) < 0)
+		die("PAGEMAP_SCAN refuses PM_SCAN_CLEAR_SOFT_DIRTY here (%s): "
+		    "--tracker-uapi commands for a kernel without it", strerror(errno));
 	if (self_fd < 0)
 		die("open /proc/self/pagemap: %s", strerror(errno));
 	{
@@ -3610,8 +3743,9 @@ int main(int argc, char **argv)
 	    "reports well formed (in range, page aligned, ascending, <= vec_len, canaries intact); "
 	    "tracker calls succeed");
 	printf("#   tracker: %" PRIu64 " calls (%" PRIu64 " GET_AND_CLEAR, %" PRIu64 " GET, %" PRIu64
-	       " with NO_REUSED_REGIONS), %" PRIu64 " pages reported, %.0f calls/s\n", T.calls, T.gac,
-	       T.get, T.noreused, T.reported, T.calls / fuzz_secs);
+	       " with NO_REUSED_REGIONS, %" PRIu64 " through PAGEMAP_SCAN), %" PRIu64
+	       " pages reported, %.0f calls/s\n", T.calls, T.gac, T.get, T.noreused, T.scans,
+	       T.reported, T.calls / fuzz_secs);
 	printf("#   fuzzer: %" PRIu64 " clearing calls over the region, %" PRIu64 " pages reported there\n",
 	       F.region_clears, F.region_reports);
 	tap_fails(&f_reports);
