@@ -26,6 +26,7 @@ static const struct method *const all_methods[] = {
 	&method_baseline,
 	&method_sd_gac,
 	&method_scan_uffd_async,	/* next to gac: in one group at 1 GiB too */
+	&method_scan_clear_sd,
 	&method_sd_gac_noreuse,
 	&method_sd_get_clear,
 	&method_mprotect,

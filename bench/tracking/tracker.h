@@ -60,6 +60,7 @@ extern const struct method method_sd_gac;
 extern const struct method method_sd_gac_noreuse;
 extern const struct method method_sd_get_clear;
 extern const struct method method_sd_gac_ballast;
+extern const struct method method_scan_clear_sd;
 extern const struct method method_clear_refs;
 extern const struct method method_clear_refs_ballast;
 extern const struct method method_scan_softdirty;
