@@ -94,7 +94,7 @@ void cell_quiet_check(struct cell_run *c);
 void cell_run_finish(struct cell_run *c);
 
 /* breakdown.c: fixed, per page walked and per dirty page costs of the calls */
-#define BD_ROWS	8
+#define BD_ROWS	9
 #define BD_DIRTY_MAX_PAGES	10000	/* sizes timed with every page written */
 extern const char *const breakdown_rows[BD_ROWS];
 struct results;
