@@ -15,7 +15,6 @@
  * every number is inflated; the ratio of the daemon's CPU to the
  * workloads' is the figure to compare.
  */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,30 +26,6 @@
 #include "tests.h"
 #include "util.h"
 
-/* The bus daemon of this session: the dbus-daemon process (one in the guest). */
-static pid_t find_bus_daemon(void) {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	pid_t found = 0;
-
-	while (d && (e = readdir(d))) {
-		char path[300], comm[64] = "";
-		FILE *f;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		f = fopen(path, "r");
-		if (f && fgets(comm, sizeof(comm), f) && streq(comm, "dbus-daemon\n"))
-			found = atoi(e->d_name);
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 int main(int argc, char **argv) {
 	static const struct option options[] = {
 		{ "bindir",    required_argument, NULL, 'b' },
@@ -61,9 +36,11 @@ int main(int argc, char **argv) {
 		{}
 	};
 	const char *bindir = NULL, *region = "256M", *rate = "256", *daemon_pid_s = getenv("DIRTYRATED_PID");
+	/* The session's bus, not any dbus-daemon: a host runs several */
+	const char *bus_pid_s = getenv("DIRTYRATE_BUS_PID");
 	unsigned n = 50, seconds = 20;
 	char region_arg[64], rate_arg[64], path[PROCESS_PATH_MAX], load[64], *backend;
-	uint64_t daemon0, daemon1, bus0 = 0, bus1 = 0, wl0 = 0, wl1 = 0, t0, t1, tracked_bytes = 0, page;
+	uint64_t daemon0, daemon1, bus0, bus1, wl0 = 0, wl1 = 0, t0, t1, tracked_bytes = 0, page;
 	double pass_ms[64];
 	pid_t *pids, daemon_pid, bus_pid;
 	unsigned n_pass = 0;
@@ -91,11 +68,11 @@ int main(int argc, char **argv) {
 			return 2;
 		}
 	}
-	if (!bindir || !daemon_pid_s || n == 0 || seconds == 0 || seconds > 64)
+	if (!bindir || !daemon_pid_s || !bus_pid_s || n == 0 || seconds == 0 || seconds > 64)
 		FAIL("usage (inside dirtyrate-session): cpu-share --bindir DIR [--processes N] [--region SIZE] "
 		     "[--rate PAGES] [--seconds 1-64]");
 	daemon_pid = atoi(daemon_pid_s);
-	bus_pid = find_bus_daemon();
+	bus_pid = atoi(bus_pid_s);
 	snprintf(region_arg, sizeof(region_arg), "--region=%s", region);
 	snprintf(rate_arg, sizeof(rate_arg), "--pages-per-sec=%s", rate);
 
@@ -112,8 +89,7 @@ int main(int argc, char **argv) {
 
 	t0 = now_nsec();
 	daemon0 = proc_cpu_usec(daemon_pid);
-	if (bus_pid)
-		bus0 = proc_cpu_usec(bus_pid);
+	bus0 = proc_cpu_usec(bus_pid);
 	for (unsigned i = 0; i < n; i++)
 		wl0 += proc_cpu_usec(pids[i]);
 	/* One look a second at the last pass's duration (each pass, at a 1 s interval). */
@@ -123,8 +99,7 @@ int main(int argc, char **argv) {
 	}
 	t1 = now_nsec();
 	daemon1 = proc_cpu_usec(daemon_pid);
-	if (bus_pid)
-		bus1 = proc_cpu_usec(bus_pid);
+	bus1 = proc_cpu_usec(bus_pid);
 	for (unsigned i = 0; i < n; i++)
 		wl1 += proc_cpu_usec(pids[i]);
 	for (unsigned i = 0; i < n; i++) {
