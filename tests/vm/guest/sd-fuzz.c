@@ -2798,8 +2798,10 @@ static long scan_clear_call(int fd, uintptr_t s, uint64_t alen, void *vec, long 
 /*
  * The ranges a PAGEMAP_SCAN clear wrote, as the commands' page offsets into
  * out (room for max entries): NULL, and the count in *n, or what is wrong.
- * Ranges must be page aligned, inside the call's range, ascending, apart
- * and marked soft-dirty; together at most max_pages pages.
+ * Ranges must be page aligned, inside the call's range, ascending, not
+ * overlapping and marked soft-dirty; together at most max_pages pages.
+ * Adjacent ranges are allowed: PAGEMAP_SCAN does not promise to merge
+ * them (upstream's walk flushes its buffer every PMD-sized chunk).
  */
 static const char *scan_ranges_to_offsets(const char *vb, long nr, uintptr_t s, uint64_t alen,
 					  long max_pages, loff_t *out, long max, long *n,
@@ -2815,7 +2817,7 @@ static const char *scan_ranges_to_offsets(const char *vb, long nr, uintptr_t s, 
 
 		memcpy(&pr, vb + i * sizeof(pr), sizeof(pr));
 		if (pr.start % ps || pr.end % ps || pr.start >= pr.end ||
-		    pr.start < prev_end || pr.end > s + alen || (i && pr.start == prev_end) ||
+		    pr.start < prev_end || pr.end > s + alen ||
 		    pr.categories != PAGE_IS_SOFT_DIRTY) {
 			snprintf(buf, size, "range %ld: [%#llx, %#llx) categories %#llx after %#llx, "
 				 "call [%#llx, %#llx)", i, (unsigned long long)pr.start,
