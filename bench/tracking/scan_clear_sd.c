@@ -7,20 +7,14 @@
  * reviewers asked for instead of one offset per page.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/ioctl.h>
 
 #include "tracker.h"
 #include "uapi.h"
 
-struct scan_clear_state {
-	struct page_region *vec;
-	long n;			/* ranges in vec from the last collect */
-};
-
 static long scan_clear_collect(struct tracker *t)
 {
-	struct scan_clear_state *s = t->priv;
+	struct scan_ranges *s = t->priv;
 	struct pm_scan_arg a = {
 		.size = sizeof(a),
 		.flags = PM_SCAN_CLEAR_SOFT_DIRTY,
@@ -28,7 +22,7 @@ static long scan_clear_collect(struct tracker *t)
 		.end = (uintptr_t)t->r.base + t->r.npages * t->r.page_size,
 		.vec = (uintptr_t)s->vec,
 		/* Room for every page apart: one call reports the whole range. */
-		.vec_len = t->r.npages,
+		.vec_len = t->r.npages + 1,
 		.category_mask = PAGE_IS_SOFT_DIRTY,
 		.return_mask = PAGE_IS_SOFT_DIRTY,
 	};
@@ -42,35 +36,12 @@ static long scan_clear_collect(struct tracker *t)
 
 static int scan_clear_setup(struct tracker *t)
 {
-	struct scan_clear_state *s = calloc(1, sizeof(*s));
+	int ret = scan_ranges_setup(t);
 
-	if (!s)
-		return tracker_fail(t, ENOMEM, "state");
-	t->priv = s;
-	s->vec = calloc(t->r.npages, sizeof(*s->vec));
-	if (!s->vec)
-		return tracker_fail(t, ENOMEM, "vec");
-	if (pagemap_fd() < 0)
-		return tracker_fail(t, errno, "open /proc/self/pagemap");
+	if (ret)
+		return ret;
 	/* Arm: the fresh mapping is VM_SOFTDIRTY and reports all its pages. */
 	return scan_clear_collect(t) < 0 ? -EIO : 0;
-}
-
-static long scan_clear_pages(struct tracker *t, uint32_t *out)
-{
-	struct scan_clear_state *s = t->priv;
-
-	return regions_to_pages(&t->r, s->vec, s->n, out);
-}
-
-static void scan_clear_teardown(struct tracker *t)
-{
-	struct scan_clear_state *s = t->priv;
-
-	if (s)
-		free(s->vec);
-	free(s);
-	t->priv = NULL;
 }
 
 const struct method method_scan_clear_sd = {
@@ -79,6 +50,6 @@ const struct method method_scan_clear_sd = {
 	.flags = M_OURS,
 	.setup = scan_clear_setup,
 	.collect = scan_clear_collect,
-	.pages = scan_clear_pages,
-	.teardown = scan_clear_teardown,
+	.pages = scan_ranges_pages,
+	.teardown = scan_ranges_teardown,
 };

@@ -11,14 +11,9 @@
 #include "tracker.h"
 #include "uapi.h"
 
-struct scan_sd_state {
-	struct page_region *vec;
-	long n;
-};
-
 static long scan_sd_collect(struct tracker *t)
 {
-	struct scan_sd_state *s = t->priv;
+	struct scan_ranges *s = t->priv;
 	struct pm_scan_arg a = {
 		.size = sizeof(a),
 		.start = (uintptr_t)t->r.base,
@@ -46,9 +41,10 @@ static long scan_sd_collect(struct tracker *t)
 	return n;
 }
 
-static int scan_sd_setup(struct tracker *t)
+/* Room for every page of the region apart, plus one; 0 or -errno. */
+int scan_ranges_setup(struct tracker *t)
 {
-	struct scan_sd_state *s = calloc(1, sizeof(*s));
+	struct scan_ranges *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return tracker_fail(t, ENOMEM, "state");
@@ -58,6 +54,15 @@ static int scan_sd_setup(struct tracker *t)
 		return tracker_fail(t, ENOMEM, "vec");
 	if (pagemap_fd() < 0)
 		return tracker_fail(t, errno, "open /proc/self/pagemap");
+	return 0;
+}
+
+static int scan_sd_setup(struct tracker *t)
+{
+	int ret = scan_ranges_setup(t);
+
+	if (ret)
+		return ret;
 	return scan_sd_collect(t) < 0 ? -EIO : 0;
 }
 
@@ -72,16 +77,16 @@ long regions_to_pages(const struct region *r, const struct page_region *vec,
 	return k;
 }
 
-static long scan_sd_pages(struct tracker *t, uint32_t *out)
+long scan_ranges_pages(struct tracker *t, uint32_t *out)
 {
-	struct scan_sd_state *s = t->priv;
+	struct scan_ranges *s = t->priv;
 
 	return regions_to_pages(&t->r, s->vec, s->n, out);
 }
 
-static void scan_sd_teardown(struct tracker *t)
+void scan_ranges_teardown(struct tracker *t)
 {
-	struct scan_sd_state *s = t->priv;
+	struct scan_ranges *s = t->priv;
 
 	if (s)
 		free(s->vec);
@@ -94,6 +99,6 @@ const struct method method_scan_softdirty = {
 	.what = "PAGEMAP_SCAN for PAGE_IS_SOFT_DIRTY, then clear_refs 4",
 	.setup = scan_sd_setup,
 	.collect = scan_sd_collect,
-	.pages = scan_sd_pages,
-	.teardown = scan_sd_teardown,
+	.pages = scan_ranges_pages,
+	.teardown = scan_ranges_teardown,
 };

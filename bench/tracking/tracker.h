@@ -78,6 +78,15 @@ struct page_region;
 long regions_to_pages(const struct region *r, const struct page_region *vec,
 		      long n, uint32_t *out);
 
+/* scan_softdirty.c: the state of a method that reads PAGEMAP_SCAN's ranges */
+struct scan_ranges {
+	struct page_region *vec;	/* room for every page apart, plus one */
+	long n;				/* ranges the last collect wrote */
+};
+int scan_ranges_setup(struct tracker *t);	/* t->priv; does not arm */
+long scan_ranges_pages(struct tracker *t, uint32_t *out);
+void scan_ranges_teardown(struct tracker *t);
+
 /* Fill t->err and return -err (err is a positive errno). */
 int tracker_fail(struct tracker *t, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
