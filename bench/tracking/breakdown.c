@@ -51,23 +51,6 @@ static long sd_call(struct region *r, unsigned long cmd, loff_t *vec)
 	return ioctl(pagemap_fd(), cmd, &a);
 }
 
-static long scan_call(struct region *r, uint64_t flags, uint64_t cat,
-		      struct page_region *vec)
-{
-	struct pm_scan_arg a = {
-		.size = sizeof(a),
-		.flags = flags,
-		.start = (uintptr_t)r->base,
-		.end = (uintptr_t)r->base + r->npages * r->page_size,
-		.vec = (uintptr_t)vec,
-		.vec_len = r->npages + 1,
-		.category_mask = cat,
-		.return_mask = cat,
-	};
-
-	return ioctl(pagemap_fd(), PAGEMAP_SCAN, &a);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -95,16 +78,17 @@ static long bd_call(struct bd_ctx *x, int row)
 	case BD_SD_CLEAR:
 		return sd_call(&x->sd.r, PAGEMAP_SD_CLEAR, NULL);
 	case BD_SCAN_CLEAR:
-		return scan_call(&x->sd.r, PM_SCAN_CLEAR_SOFT_DIRTY, PAGE_IS_SOFT_DIRTY, x->rvec);
+		return pagemap_scan_region(&x->sd.r, PM_SCAN_CLEAR_SOFT_DIRTY,
+					   PAGE_IS_SOFT_DIRTY, x->rvec);
 	case BD_SCAN_SD:
-		return scan_call(&x->sd.r, 0, PAGE_IS_SOFT_DIRTY, x->rvec);
+		return pagemap_scan_region(&x->sd.r, 0, PAGE_IS_SOFT_DIRTY, x->rvec);
 	case BD_CLEAR_REFS:
 		return clear_refs_soft_dirty();
 	case BD_SCAN_W:
-		return scan_call(&x->uf.r, 0, PAGE_IS_WRITTEN, x->rvec);
+		return pagemap_scan_region(&x->uf.r, 0, PAGE_IS_WRITTEN, x->rvec);
 	case BD_SCAN_W_WP:
-		return scan_call(&x->uf.r, PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-				 PAGE_IS_WRITTEN, x->rvec);
+		return pagemap_scan_region(&x->uf.r, PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+					   PAGE_IS_WRITTEN, x->rvec);
 	}
 	return -1;
 }

@@ -7,7 +7,6 @@
  * reviewers asked for instead of one offset per page.
  */
 #include <errno.h>
-#include <sys/ioctl.h>
 
 #include "tracker.h"
 #include "uapi.h"
@@ -15,18 +14,8 @@
 static long scan_clear_collect(struct tracker *t)
 {
 	struct scan_ranges *s = t->priv;
-	struct pm_scan_arg a = {
-		.size = sizeof(a),
-		.flags = PM_SCAN_CLEAR_SOFT_DIRTY,
-		.start = (uintptr_t)t->r.base,
-		.end = (uintptr_t)t->r.base + t->r.npages * t->r.page_size,
-		.vec = (uintptr_t)s->vec,
-		/* Room for every page apart: one call reports the whole range. */
-		.vec_len = t->r.npages + 1,
-		.category_mask = PAGE_IS_SOFT_DIRTY,
-		.return_mask = PAGE_IS_SOFT_DIRTY,
-	};
-	long n = ioctl(pagemap_fd(), PAGEMAP_SCAN, &a);
+	long n = pagemap_scan_region(&t->r, PM_SCAN_CLEAR_SOFT_DIRTY, PAGE_IS_SOFT_DIRTY,
+				     s->vec);
 
 	if (n < 0)
 		return tracker_fail(t, errno, "PAGEMAP_SCAN with PM_SCAN_CLEAR_SOFT_DIRTY");

@@ -11,25 +11,34 @@
 #include "tracker.h"
 #include "uapi.h"
 
+/*
+ * PAGEMAP_SCAN over all of r for the pages in category cat, reported as
+ * cat, with flags; vec has room for every page apart, plus one, so the vec
+ * never fills and one call always scans the whole range. (walk_end cannot
+ * tell: 6.12 leaves it where the kernel's bounce buffer first filled, even
+ * when the scan went on to the end.) Returns the ranges, or -1 and errno.
+ */
+long pagemap_scan_region(const struct region *r, uint64_t flags, uint64_t cat,
+			 struct page_region *vec)
+{
+	struct pm_scan_arg a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.start = (uintptr_t)r->base,
+		.end = (uintptr_t)r->base + r->npages * r->page_size,
+		.vec = (uintptr_t)vec,
+		.vec_len = r->npages + 1,
+		.category_mask = cat,
+		.return_mask = cat,
+	};
+
+	return ioctl(pagemap_fd(), PAGEMAP_SCAN, &a);
+}
+
 static long scan_sd_collect(struct tracker *t)
 {
 	struct scan_ranges *s = t->priv;
-	struct pm_scan_arg a = {
-		.size = sizeof(a),
-		.start = (uintptr_t)t->r.base,
-		.end = (uintptr_t)t->r.base + t->r.npages * t->r.page_size,
-		.vec = (uintptr_t)s->vec,
-		/*
-		 * Room for every page apart, plus one: the vec never fills, so
-		 * one call always scans the whole range. (walk_end cannot tell:
-		 * 6.12 leaves it where the kernel's bounce buffer first filled,
-		 * even when the scan went on to the end.)
-		 */
-		.vec_len = t->r.npages + 1,
-		.category_mask = PAGE_IS_SOFT_DIRTY,
-		.return_mask = PAGE_IS_SOFT_DIRTY,
-	};
-	long n = ioctl(pagemap_fd(), PAGEMAP_SCAN, &a);
+	long n = pagemap_scan_region(&t->r, 0, PAGE_IS_SOFT_DIRTY, s->vec);
 	int ret;
 
 	if (n < 0)

@@ -26,23 +26,8 @@ struct scan_uffd_state {
 static long scan_uffd_collect(struct tracker *t)
 {
 	struct scan_uffd_state *s = t->priv;
-	struct pm_scan_arg a = {
-		.size = sizeof(a),
-		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-		.start = (uintptr_t)t->r.base,
-		.end = (uintptr_t)t->r.base + t->r.npages * t->r.page_size,
-		.vec = (uintptr_t)s->vec,
-		/*
-		 * Room for every page apart, plus one: the vec never fills, so
-		 * one call always scans the whole range. (walk_end cannot tell:
-		 * 6.12 leaves it where the kernel's bounce buffer first filled,
-		 * even when the scan went on to the end.)
-		 */
-		.vec_len = t->r.npages + 1,
-		.category_mask = PAGE_IS_WRITTEN,
-		.return_mask = PAGE_IS_WRITTEN,
-	};
-	long n = ioctl(pagemap_fd(), PAGEMAP_SCAN, &a);
+	long n = pagemap_scan_region(&t->r, PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+				     PAGE_IS_WRITTEN, s->vec);
 
 	if (n < 0)
 		return tracker_fail(t, errno, "PAGEMAP_SCAN WP_MATCHING");

@@ -77,6 +77,9 @@ int clear_refs_soft_dirty(void);	/* "4": the whole process; 0 or -errno */
 struct page_region;
 long regions_to_pages(const struct region *r, const struct page_region *vec,
 		      long n, uint32_t *out);
+/* scan_softdirty.c: one PAGEMAP_SCAN over all of r; ranges or -1, errno. */
+long pagemap_scan_region(const struct region *r, uint64_t flags, uint64_t cat,
+			 struct page_region *vec);
 
 /* scan_softdirty.c: the state of a method that reads PAGEMAP_SCAN's ranges */
 struct scan_ranges {
