@@ -3332,28 +3332,25 @@ static unsigned parse_churn(const char *s)
 	return m;
 }
 
-static int parse_flags(const char *s)
+/* The three values of --tracker-flags and --tracker-uapi: never, always, mixed */
+static const char *const flags_names[3] = { "0", "noreused", "mixed" };
+static const char *const uapi_names[3] = { "commands", "scan", "mixed" };
+
+static int parse_choice(const char *s, const char *const names[3], const char *what)
 {
-	if (!strcmp(s, "0") || !strcmp(s, "none"))
-		return 0;
-	if (!strcmp(s, "noreused"))
-		return 1;
-	if (!strcmp(s, "mixed"))
-		return 2;
-	fprintf(stderr, "sd-fuzz: flags are 0, noreused or mixed, not '%s'\n", s);
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	fprintf(stderr, "sd-fuzz: %s: one of %s, %s or %s, not '%s'\n", what, names[0], names[1],
+		names[2], s);
 	exit(2);
 }
 
-static int parse_uapi(const char *s)
+static int parse_flags(const char *s)
 {
-	if (!strcmp(s, "commands"))
-		return 0;
-	if (!strcmp(s, "scan"))
-		return 1;
-	if (!strcmp(s, "mixed"))
-		return 2;
-	fprintf(stderr, "sd-fuzz: the tracker's uapi is commands, scan or mixed, not '%s'\n", s);
-	exit(2);
+	return strcmp(s, "none") ? parse_choice(s, flags_names, "flags") : 0;
 }
 
 static void parse_args(int argc, char **argv)
@@ -3394,7 +3391,7 @@ static void parse_args(int argc, char **argv)
 		case 'r': opt.region_mib = atol(optarg); break;
 		case 'f': opt.tracker_flags = parse_flags(optarg); break;
 		case 'd': opt.drain_flags = parse_flags(optarg); break;
-		case 'u': opt.tracker_uapi = parse_uapi(optarg); break;
+		case 'u': opt.tracker_uapi = parse_choice(optarg, uapi_names, "--tracker-uapi"); break;
 		case 'i':
 			if (!strcmp(optarg, "drain"))
 				opt.inject = INJ_DRAIN;
@@ -3459,7 +3456,7 @@ int main(int argc, char **argv)
 	       "--tracker-uapi %s%s\n",
 	       opt.seed, opt.ioctls, opt.min_ioctls, opt.max_seconds, opt.threads_churn,
 	       opt.target_child ? "child" : "self", opt.region_mib, opt.tracker_flags,
-	       opt.drain_flags, (const char *[]){ "commands", "scan", "mixed" }[opt.tracker_uapi],
+	       opt.drain_flags, uapi_names[opt.tracker_uapi],
 	       opt.inject == INJ_DRAIN ? " --inject-loss drain" :
 	       opt.inject == INJ_GET ? " --inject-loss get" : "");
 	kinds_str(opt.churn, buf, sizeof(buf));
