@@ -774,17 +774,24 @@ static void check_threads(struct dr_faults *f, struct worker *w)
 	check_cow(f, w);
 }
 
-/* Per-CPU counters (the alternative measured in the README) add up. */
-static int case_percpu_counters(void)
+/* A variant of tracked mode (@t) cleans up at exit and counts threads alike. */
+static int check_tracked_variant(const struct dr_faults_test_opts *t)
 {
-	struct dr_faults_test_opts t = { .percpu_counters = true };
-	struct dr_faults *f = open_faults(NULL, &t);
+	struct dr_faults *f = open_faults(NULL, t);
 
 	if (!f)
 		return FAIL;
 	check_exit_cleanup(f, false);
 	dr_faults_close(f);
-	return with_tracked_worker(NULL, &t, check_threads);
+	return with_tracked_worker(NULL, t, check_threads);
+}
+
+/* Per-CPU counters (the alternative measured in the README) add up. */
+static int case_percpu_counters(void)
+{
+	struct dr_faults_test_opts t = { .percpu_counters = true };
+
+	return check_tracked_variant(&t);
 }
 
 /*
@@ -795,16 +802,10 @@ static int case_percpu_counters(void)
 static int case_tracked_hash(void)
 {
 	struct dr_faults_test_opts t = { .no_slot_index = true };
-	struct dr_faults *f;
 
 	if (tracked_filter(&t) != PASS)
 		return FAIL;
-	f = open_faults(NULL, &t);
-	if (!f)
-		return FAIL;
-	check_exit_cleanup(f, false);
-	dr_faults_close(f);
-	return with_tracked_worker(NULL, &t, check_threads);
+	return check_tracked_variant(&t);
 }
 
 /*
