@@ -2856,6 +2856,7 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	int how = R_NONE;
 	long room = B.tT, nr = 0;
 	bool scan = !get && tracker_scans(r);
+	const long per = sizeof(struct page_region) / sizeof(loff_t);
 
 	if (doomed) {
 		vb = doomed_alloc(&tr_killer, B.tT, &dlen);
@@ -2869,12 +2870,10 @@ static long tracker_call(struct rng *r, bool get, long p0, long p1, long vec_len
 	 * where vec's entries end, in loff_t units for the canaries.
 	 */
 	if (scan) {
-		long per = sizeof(struct page_region) / sizeof(loff_t);
-
 		nr = vec_len < room / per ? vec_len : room / per;
 		scan = nr > 0;
 	}
-	long vend = scan ? nr * (long)(sizeof(struct page_region) / sizeof(loff_t)) : vec_len;
+	long vend = scan ? nr * per : vec_len;
 
 	/* A claimed entry left unwritten shows as an offset out of range */
 	c1 = vend + NR_CANARY < room ? vend + NR_CANARY : room;
