@@ -83,6 +83,19 @@ TEST(test_track_backend) {
 	}
 }
 
+/* Comments are whole lines: ';' and '#' inside a value are the value's
+ * (a glob may hold either), where an INI library would cut it short. */
+TEST(test_comment_characters_in_values) {
+	struct config c;
+	char *error = NULL;
+
+	ASSERT_EQ(config_parse("[Track]\nComm=a;b # c\nExe=/opt/#x;y\n", "x.conf", &c, &error), 0);
+	ASSERT_EQ(c.n_rules, 1);
+	ASSERT_STREQ(c.rules[0].comm, "a;b # c");
+	ASSERT_STREQ(c.rules[0].exe, "/opt/#x;y");
+	config_done(&c);
+}
+
 static void expect_error(const char *text, const char *expected_prefix, const char *expected_part) {
 	struct config c = { .n_rules = 12345 };
 	char *error = NULL;
@@ -196,6 +209,7 @@ int main(void) {
 	RUN(test_defaults);
 	RUN(test_full_config);
 	RUN(test_track_backend);
+	RUN(test_comment_characters_in_values);
 	RUN(test_each_bad_case);
 	RUN(test_time_and_size_units);
 	RUN(test_load_missing_and_unreadable);
