@@ -1085,8 +1085,11 @@ static char *killer_done(struct killer *k, uint64_t b, uint64_t e)
 
 /*
  * After use: unmap the doomed vec wherever it is and restore the parking
- * spot. If another mapping took the vec's address in the instant it was
- * free, that mapping is someone else's: leave it.
+ * spot. MAP_FIXED over the home also takes back the address if another
+ * thread's mmap() took it in the instant KILL_MUNMAP left it free (counted
+ * as a collision): a churner whose mapping lands in a reserved range
+ * forgets it at once and never touches it (in_reserved()), so the home is
+ * still ours to replace.
  */
 static void doomed_free(struct killer *k, size_t len)
 {
