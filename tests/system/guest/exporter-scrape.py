@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Scrape the installed dirtyrate-exporter as Prometheus would, and check it.
+
+One HTTP GET with urllib (the rootfs has no curl) of --url, optionally with
+an Accept header. Checks the status and, given, the exact Content-Type and
+a text the body must contain. For a 200 of /metrics it also parses the
+exposition (the text format 0.0.4 or OpenMetrics 1.0: the same sample
+lines) and checks what exporter/README.md documents: per --pid PID=BACKEND,
+the process's dirty rate in its four windows with that backend label and
+the number of series the README gives for that backend (15 for
+page-sampling, 11 otherwise); with --only-pids, that no other process is
+exported; dirtyrate_daemon_info's backend, dirtyrate_tracked_processes,
+the exporter's own series (scrape errors 0, the previous scrape's duration
+present or absent). Prints what it saw; a failure prints
+"exporter-scrape: FAIL: ..." and exits 1.
+"""
+import argparse
+import re
+import sys
+import urllib.error
+import urllib.request
+
+LABEL = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)')
+SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$')
+RATE = "dirtyrate_process_dirty_rate_bytes_per_second"
+WINDOWS = {"sample", "10s", "60s", "300s"}
+
+
+def fail(msg):
+    print(f"exporter-scrape: FAIL: {msg}")
+    sys.exit(1)
+
+
+def unescape(v):
+    return re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
+
+
+def parse_labels(text):
+    labels, pos = {}, 0
+    while pos < len(text):
+        m = LABEL.match(text, pos)
+        if not m:
+            fail(f"cannot parse the labels {{{text}}}")
+        labels[m.group(1)] = unescape(m.group(2))
+        pos = m.end()
+    return labels
+
+
+def parse(body):
+    """[(name, labels, value)] of every sample line; '# EOF' seen or not."""
+    samples, eof = [], False
+    for line in body.splitlines():
+        if not line:
+            continue
+        if line.startswith("#"):
+            eof = eof or line == "# EOF"
+            continue
+        m = SAMPLE.match(line)
+        if not m:
+            fail(f"not a sample line: {line!r}")
+        samples.append((m.group(1), parse_labels(m.group(2) or ""), float(m.group(3))))
+    return samples, eof
+
+
+def get(url, accept):
+    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()
+    except OSError as e:
+        fail(f"GET {url}: {e}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="http://127.0.0.1:9777/metrics")
+    ap.add_argument("--accept")
+    ap.add_argument("--status", type=int, default=200)
+    ap.add_argument("--content-type")
+    ap.add_argument("--body-contains")
+    ap.add_argument("--pid", action="append", default=[], metavar="PID=BACKEND")
+    ap.add_argument("--only-pids", action="store_true", help="no process but the --pid ones")
+    ap.add_argument("--daemon-backend")
+    ap.add_argument("--tracked", type=int)
+    ap.add_argument("--scrape-duration", choices=["present", "absent"])
+    a = ap.parse_args()
+
+    status, ctype, body = get(a.url, a.accept)
+    print(f"GET {a.url}{' Accept: ' + a.accept if a.accept else ''} -> {status}, Content-Type: {ctype}, "
+          f"{len(body)} bytes")
+    if status != a.status:
+        fail(f"status {status}, expected {a.status}; body: {body[:300]!r}")
+    if a.content_type is not None and ctype != a.content_type:
+        fail(f"Content-Type {ctype!r}, expected {a.content_type!r}")
+    if a.body_contains is not None and a.body_contains not in body:
+        fail(f"the body does not contain {a.body_contains!r}: {body[:300]!r}")
+    if status != 200 or not a.url.endswith("/metrics"):
+        return
+
+    samples, eof = parse(body)
+    if ctype and ctype.startswith("application/openmetrics-text") and not eof:
+        fail("an OpenMetrics exposition without '# EOF'")
+    value = {}
+    for name, labels, v in samples:
+        if "pid" not in labels:
+            value.setdefault(name, (labels, v))
+    exported = {}
+    for name, labels, v in samples:
+        if "pid" in labels:
+            exported.setdefault(int(labels["pid"]), []).append((name, labels, v))
+    print(f"{len(samples)} samples; processes {sorted(exported)}")
+
+    for spec in a.pid:
+        pid, _, backend = spec.partition("=")
+        series = exported.get(int(pid))
+        if not series:
+            fail(f"process {pid} is not exported (exported: {sorted(exported)})")
+        rates = {l.get("window"): (l, v) for n, l, v in series if n == RATE}
+        if set(rates) != WINDOWS:
+            fail(f"{RATE} of {pid} has the windows {sorted(k or '' for k in rates)}, expected {sorted(WINDOWS)}")
+        labels, v = rates["sample"]
+        if labels.get("backend") != backend:
+            fail(f"{RATE} of {pid} has backend={labels.get('backend')!r}, expected {backend!r}")
+        want = 15 if backend == "page-sampling" else 11
+        if len(series) != want:
+            fail(f"{pid} has {len(series)} series, exporter/README.md says {want} for {backend}: "
+                 f"{sorted(n for n, l, v in series)}")
+        print(f"pid {pid}: {len(series)} series, comm={labels.get('comm')!r} uid={labels.get('uid')} "
+              f"unit={labels.get('unit')!r} backend={labels.get('backend')}, rate {v:.0f} B/s")
+    if a.only_pids:
+        extra = set(exported) - {int(s.partition("=")[0]) for s in a.pid}
+        if extra:
+            fail(f"processes exported that were not expected: {sorted(extra)}")
+
+    for name in ("dirtyrate_daemon_info", "dirtyrate_tracked_processes",
+                 "dirtyrate_exporter_scrape_errors_total", "dirtyrate_exporter_cache_active"):
+        if name not in value:
+            fail(f"{name} is missing")
+    info = value["dirtyrate_daemon_info"][0]
+    print(f"daemon: version {info.get('version')}, backend {info.get('backend')}, "
+          f"features {info.get('features')}; tracked {value['dirtyrate_tracked_processes'][1]:.0f}; "
+          f"exporter: scrape errors {value['dirtyrate_exporter_scrape_errors_total'][1]:.0f}, "
+          f"cache active {value['dirtyrate_exporter_cache_active'][1]:.0f}, previous scrape "
+          f"{value['dirtyrate_exporter_scrape_duration_seconds'][1] if 'dirtyrate_exporter_scrape_duration_seconds' in value else '-'} s")
+    if a.daemon_backend is not None and info.get("backend") != a.daemon_backend:
+        fail(f"dirtyrate_daemon_info backend={info.get('backend')!r}, expected {a.daemon_backend!r}")
+    if a.tracked is not None and value["dirtyrate_tracked_processes"][1] != a.tracked:
+        fail(f"dirtyrate_tracked_processes {value['dirtyrate_tracked_processes'][1]}, expected {a.tracked}")
+    if value["dirtyrate_exporter_scrape_errors_total"][1] != 0:
+        fail(f"dirtyrate_exporter_scrape_errors_total {value['dirtyrate_exporter_scrape_errors_total'][1]}, expected 0")
+    if a.scrape_duration is not None:
+        present = "dirtyrate_exporter_scrape_duration_seconds" in value
+        if present != (a.scrape_duration == "present"):
+            fail(f"dirtyrate_exporter_scrape_duration_seconds is {'present' if present else 'absent'}, "
+                 f"expected {a.scrape_duration}")
+
+
+if __name__ == "__main__":
+    main()
