@@ -620,6 +620,9 @@ static bool page_sampling_probe(void) {
 		ok = false;
 	}
 	munmap(page, page_size);
+	/* /proc/vmstat's fd is the daemon's for good: open it now, not at the first tracked process. */
+	if (ok)
+		(void) reclaimed_pages();
 	return ok;
 }
 
