@@ -8,6 +8,7 @@
  * pagemap-ioctl backend over a simulated v3 kernel: refusals at ioctl time,
  * ENOTTY, ENOMEM.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -143,6 +144,27 @@ static const struct manager_events test_events = {
 
 /* ---- set-up ---- */
 
+/* The state letter of /proc/PID/stat (after the comm, which may hold ')'); 0 if unreadable. */
+static char proc_state(pid_t pid) {
+	char path[64], buf[512], *close_paren;
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = 0;
+	close_paren = strrchr(buf, ')');
+	return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
+/*
+ * A child named @comm, asleep in pause(). Returns once it sleeps there,
+ * not as soon as it has its name: on its way to pause() it still takes
+ * faults (pause's lazy binding, its stack) that move its RSS, and a pass
+ * seeing that announces a change the test does not expect.
+ */
 static pid_t spawn_child(const char *comm) {
 	pid_t pid = fork();
 
@@ -154,21 +176,22 @@ static pid_t spawn_child(const char *comm) {
 			pause();
 	}
 	/* Until it renamed itself a rule would not match it. */
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		char path[64], name[32] = "";
 		FILE *f;
+		bool named;
 
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
 		f = fopen(path, "re");
-		if (f && fgets(name, sizeof(name), f) && strncmp(name, comm, strlen(comm)) == 0) {
-			fclose(f);
-			return pid;
-		}
+		named = f && fgets(name, sizeof(name), f) && strncmp(name, comm, strlen(comm)) == 0;
 		if (f)
 			fclose(f);
+		/* Named, and asleep: the only call after prctl() that sleeps is pause(). */
+		if (named && proc_state(pid) == 'S')
+			return pid;
 		usleep(1000);
 	}
-	FAIL("child %d never took the name %s", (int) pid, comm);
+	FAIL("child %d never took the name %s and slept in pause()", (int) pid, comm);
 }
 
 static void reap(pid_t pid) {
