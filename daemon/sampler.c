@@ -121,6 +121,15 @@ int sampler_step(struct manager *m, uint64_t budget_usec) {
 		/* Before the visit: it may untrack p. */
 		s->cursor = p->pid + 1;
 		sampler_visit(m, p);
+		/*
+		 * Phase 1's last pass: the snapshot follows at once, whatever
+		 * the budget says. The interval's write faults end at the
+		 * snapshot and its dirty pages at the passes' clears; a step
+		 * boundary between the two would let the loop's other work
+		 * (bus calls, and under load other processes) move them apart.
+		 */
+		if (!s->accounting && !manager_first_process_from(m, s->cursor))
+			sampler_snapshot(m);
 		now = now_usec(CLOCK_MONOTONIC);
 	} while (now - begin < budget_usec);
 

@@ -11,6 +11,10 @@
  *   2. one snapshot of all fault counters, then the accounting of every
  *      process that has a sample (process_account()) and its event.
  *
+ * The snapshot is taken in the step of phase 1's last pass, never a step
+ * later: an interval's dirty pages end at its clears and its write faults
+ * at the snapshot, and nothing else may run between the two.
+ *
  * Reading the counters once, after every process's pass, keeps a foreign
  * clear that raced with a pass from escaping notice (process-stats.h).
  *
