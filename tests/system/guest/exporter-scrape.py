@@ -5,9 +5,10 @@
 One HTTP GET with urllib (the rootfs has no curl) of --url, optionally with
 an Accept header. Checks the status and, given, the exact Content-Type and
 a text the body must contain. For a 200 of /metrics it also parses the
-exposition (the text format 0.0.4 or OpenMetrics 1.0: the same sample
-lines) and checks what exporter/README.md documents: per --pid PID=BACKEND,
-the process's dirty rate in its four windows with that backend label and
+exposition with python3-prometheus-client's parser for its Content-Type
+(the text format 0.0.4, or OpenMetrics 1.0 with its '# EOF') and checks
+what exporter/README.md documents: per --pid PID=BACKEND, the process's
+dirty rate in its four windows with that backend label and
 the number of series the README gives for that backend (15 for
 page-sampling, 11 otherwise); with --only-pids, that no other process is
 exported; dirtyrate_daemon_info's backend, dirtyrate_tracked_processes,
@@ -16,13 +17,13 @@ present or absent). Prints what it saw; a failure prints
 "exporter-scrape: FAIL: ..." and exits 1.
 """
 import argparse
-import re
 import sys
 import urllib.error
 import urllib.request
 
-LABEL = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)')
-SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$')
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
 RATE = "dirtyrate_process_dirty_rate_bytes_per_second"
 WINDOWS = {"sample", "10s", "60s", "300s"}
 
@@ -32,35 +33,14 @@ def fail(msg):
     sys.exit(1)
 
 
-def unescape(v):
-    return re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
-
-
-def parse_labels(text):
-    labels, pos = {}, 0
-    while pos < len(text):
-        m = LABEL.match(text, pos)
-        if not m:
-            fail(f"cannot parse the labels {{{text}}}")
-        labels[m.group(1)] = unescape(m.group(2))
-        pos = m.end()
-    return labels
-
-
-def parse(body):
-    """[(name, labels, value)] of every sample line; '# EOF' seen or not."""
-    samples, eof = [], False
-    for line in body.splitlines():
-        if not line:
-            continue
-        if line.startswith("#"):
-            eof = eof or line == "# EOF"
-            continue
-        m = SAMPLE.match(line)
-        if not m:
-            fail(f"not a sample line: {line!r}")
-        samples.append((m.group(1), parse_labels(m.group(2) or ""), float(m.group(3))))
-    return samples, eof
+def parse(body, openmetrics):
+    """[(name, labels, value)] of every sample, by the format's parser in
+    Debian's python3-prometheus-client (the OpenMetrics one requires '# EOF')."""
+    parser = parse_openmetrics if openmetrics else parse_text
+    try:
+        return [(s.name, s.labels, s.value) for family in parser(body) for s in family.samples]
+    except Exception as e:  # the parsers raise ValueError and others on bad input
+        fail(f"the exposition does not parse as {'OpenMetrics' if openmetrics else 'the text format'}: {e}")
 
 
 def get(url, accept):
@@ -100,9 +80,7 @@ def main():
     if status != 200 or not a.url.endswith("/metrics"):
         return
 
-    samples, eof = parse(body)
-    if ctype and ctype.startswith("application/openmetrics-text") and not eof:
-        fail("an OpenMetrics exposition without '# EOF'")
+    samples = parse(body, bool(ctype and ctype.startswith("application/openmetrics-text")))
     value = {}
     for name, labels, v in samples:
         if "pid" not in labels:
