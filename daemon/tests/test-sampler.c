@@ -17,6 +17,7 @@
 #include "backend-pagemap-ioctl.h"
 #include "fake-fault-source.h"
 #include "manager.h"
+#include "proc-pid.h"
 #include "tests.h"
 #include "util.h"
 
@@ -144,21 +145,6 @@ static const struct manager_events test_events = {
 
 /* ---- set-up ---- */
 
-/* The state letter of /proc/PID/stat (after the comm, which may hold ')'); 0 if unreadable. */
-static char proc_state(pid_t pid) {
-	char path[64], buf[512], *close_paren;
-	_cleanup_close_ int fd = -EBADF;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = 0;
-	close_paren = strrchr(buf, ')');
-	return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
-}
-
 /*
  * A child named @comm, asleep in pause(). Returns once it sleeps there,
  * not as soon as it has its name: on its way to pause() it still takes
@@ -166,6 +152,8 @@ static char proc_state(pid_t pid) {
  * seeing that announces a change the test does not expect.
  */
 static pid_t spawn_child(const char *comm) {
+	_cleanup_close_ int procfd = -EBADF;
+	char path[32];
 	pid_t pid = fork();
 
 	ASSERT_TRUE(pid >= 0);
@@ -175,19 +163,15 @@ static pid_t spawn_child(const char *comm) {
 		for (;;)
 			pause();
 	}
-	/* Until it renamed itself a rule would not match it. */
+	snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+	procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(procfd >= 0);
 	for (int i = 0; i < 10000; i++) {
-		char path[64], name[32] = "";
-		FILE *f;
-		bool named;
+		struct proc_stat st;
 
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
-		f = fopen(path, "re");
-		named = f && fgets(name, sizeof(name), f) && strncmp(name, comm, strlen(comm)) == 0;
-		if (f)
-			fclose(f);
-		/* Named, and asleep: the only call after prctl() that sleeps is pause(). */
-		if (named && proc_state(pid) == 'S')
+		/* Until it renamed itself a rule would not match it; after
+		 * prctl() the only call that sleeps is pause(). */
+		if (proc_read_stat(procfd, &st) >= 0 && streq(st.comm, comm) && st.state == 'S')
 			return pid;
 		usleep(1000);
 	}
