@@ -476,6 +476,7 @@ int main(int argc, char *argv[]) {
 	struct reading r0, r1;
 	char wl_path[PROCESS_PATH_MAX];
 	double measured, least, most, err;
+	_cleanup_free_ char *backend = NULL;
 	bool bpf;
 	int opt;
 
@@ -516,20 +517,17 @@ int main(int argc, char *argv[]) {
 
 	ASSERT_EQ(process_path_from_pid(t.workload, wl_path, sizeof(wl_path)), 0);
 	wait_for_workload(bus, wl_path);
-	if (bpf) {
-		/*
-		 * The count is checked against the pages the workload wrote,
-		 * which holds for faults-only alone: page-sampling's estimate
-		 * also counts the workload's other writes (its page counter,
-		 * its stack, the sanitizer's own memory), scaled up by its
-		 * sample's share of the resident pages.
-		 */
-		_cleanup_free_ char *backend = get_string(bus, wl_path, DIRTYRATE_PROCESS_INTERFACE, "Backend");
-
-		if (!streq(backend, "faults-only"))
-			FAIL("the workload is measured by %s, not faults-only: the [Track] rule must say Backend=faults-only",
-			     backend);
-	}
+	/*
+	 * The count is checked against the pages the workload wrote, which
+	 * holds for faults-only alone: page-sampling's estimate also counts
+	 * the workload's other writes (its page counter, its stack, the
+	 * sanitizer's own memory), scaled up by its sample's share of the
+	 * resident pages. (faults-only is there with or without BPF.)
+	 */
+	backend = get_string(bus, wl_path, DIRTYRATE_PROCESS_INTERFACE, "Backend");
+	if (!streq(backend, "faults-only"))
+		FAIL("the workload is measured by %s, not faults-only: the [Track] rule must say Backend=faults-only",
+		     backend);
 	start0 = get_u64(bus, wl_path, DIRTYRATE_PROCESS_INTERFACE, "StartTimestampBoottime");
 	ASSERT_EQ(tracked_count(bus), 1);
 	r0 = read_workload(bus, wl_path, &t);
