@@ -38,6 +38,15 @@ int bus_property_get_string_ptr(sd_bus *bus, const char *path, const char *inter
 	return sd_bus_message_append(reply, "s", s);
 }
 
+size_t bus_string_size_max(const char *s) {
+	size_t n = strlen(s ?: "");
+
+	/* An invalid byte becomes a 3-byte U+FFFD at most. */
+	if (s && !utf8_is_valid(s))
+		n *= 3;
+	return 3 + 4 + n + 1;
+}
+
 int bus_string_utf8(const char *s, const char **ret, char **ret_free) {
 	*ret_free = NULL;
 	if (utf8_is_valid(s)) {

@@ -25,3 +25,11 @@ int bus_property_get_string_ptr(sd_bus *bus, const char *path, const char *inter
  * not UTF-8: a single such process would fail every GetManagedObjects.
  */
 int bus_string_utf8(const char *s, const char **ret, char **ret_free);
+
+/*
+ * At most how many bytes s takes in a message body at any alignment, as
+ * bus_string_utf8() sends it: padding, length, the bytes and the NUL.
+ * sd-bus does not tell a message's size; replies that grow with the
+ * processes are bounded with this before they are built (MaxReplyBytes=).
+ */
+size_t bus_string_size_max(const char *s);

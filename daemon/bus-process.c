@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* org.dirtyrate1.Process at /org/dirtyrate1/process/<pid>. */
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -100,6 +101,32 @@ int bus_process_append_property(sd_bus_message *m, struct process *p, const char
 		if (is_property(v) && streq(v->x.property.member, name))
 			return append_entry(m, p, v);
 	return -ENOENT;
+}
+
+size_t bus_process_properties_size_max(const struct process *p) {
+	size_t size = 3 + 4 + 4; /* the array's padding and length, the padding to its first entry */
+
+	for (const sd_bus_vtable *v = process_vtable; v->type != _SD_BUS_VTABLE_END; v++) {
+		const char *sig = v->x.property.signature, *value;
+
+		if (!is_property(v))
+			continue;
+		/* The entry's padding, the name, the variant's signature. */
+		size += 7 + bus_string_size_max(v->x.property.member) + 1 + strlen(sig) + 1;
+		if (!streq(sig, "s")) {
+			size += 7 + 8; /* any other basic type: padding and at most 8 bytes */
+			continue;
+		}
+		if (v->x.property.get == property_get_backend)
+			value = process_backend_name(p);
+		else {
+			/* Every other string property is a char * of the process. */
+			assert(v->x.property.get == bus_property_get_string_ptr);
+			value = *(char *const *) ((const uint8_t *) p + v->x.property.offset);
+		}
+		size += bus_string_size_max(value);
+	}
+	return size;
 }
 
 int bus_process_append_properties(sd_bus_message *m, struct process *p) {

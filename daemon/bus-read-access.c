@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "bus-authorize.h"
+#include "bus-common.h"
 #include "bus-manager.h"
 #include "bus-process.h"
 #include "bus-read-access.h"
@@ -125,15 +126,53 @@ static int reply_properties(sd_bus_message *m, struct manager_bus *b, const stru
 	return sd_bus_send(NULL, reply, NULL);
 }
 
-/* ObjectManager.GetManagedObjects: the visible processes, with what sd-bus lists for each. */
+static const char *const standard_interfaces[] = {
+	"org.freedesktop.DBus.Peer", "org.freedesktop.DBus.Introspectable", "org.freedesktop.DBus.Properties",
+};
+
+/* The most a reply's header takes: serial, reply serial, destination, sender, signature. */
+#define REPLY_HEADER_SIZE_MAX 512
+
+/* At most how many bytes reply_managed_objects() sends for the processes g sees, and how many. */
+static size_t managed_objects_size_max(const struct manager *mgr, const struct read_grant *g, size_t *ret_n) {
+	size_t size = REPLY_HEADER_SIZE_MAX + 3 + 4 + 4, n = 0;
+
+	for (size_t i = 0; i < mgr->n_processes; i++) {
+		const struct process *p = mgr->processes[i];
+
+		if (!process_alive(p) || !read_grant_allows(g, p))
+			continue;
+		n++;
+		/* {o a{s a{sv}}}: padding, path, the array's padding and length. */
+		size += 7 + bus_string_size_max(p->path) + 3 + 4 + 4;
+		/* The standard interfaces, each with an empty a{sv}. */
+		for (size_t k = 0; k < ELEMENTSOF(standard_interfaces); k++)
+			size += 7 + bus_string_size_max(standard_interfaces[k]) + 3 + 4 + 4;
+		size += 7 + bus_string_size_max(DIRTYRATE_PROCESS_INTERFACE) + bus_process_properties_size_max(p);
+	}
+	*ret_n = n;
+	return size;
+}
+
+/*
+ * ObjectManager.GetManagedObjects: the visible processes, with what sd-bus
+ * lists for each. Refused with LimitsExceeded when the reply could exceed
+ * MaxReplyBytes=: dbus-daemon disconnects a peer that sends a message
+ * beyond its max_message_size, which would take the daemon off the bus.
+ */
 static int reply_managed_objects(sd_bus_message *m, struct manager_bus *b, const struct read_grant *g,
 				 sd_bus_error *error) {
-	static const char *const standard[] = {
-		"org.freedesktop.DBus.Peer", "org.freedesktop.DBus.Introspectable", "org.freedesktop.DBus.Properties",
-	};
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct manager *mgr = b->manager;
+	size_t size, n;
 	int r;
+
+	size = managed_objects_size_max(mgr, g, &n);
+	if (size > mgr->config.max_reply_bytes)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+					 "GetManagedObjects() would return up to %zu bytes for %zu processes, more than "
+					 "MaxReplyBytes=%" PRIu64 ": read ListProcesses() and the Process objects instead.",
+					 size, n, mgr->config.max_reply_bytes);
 
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
@@ -148,8 +187,8 @@ static int reply_managed_objects(sd_bus_message *m, struct manager_bus *b, const
 			r = sd_bus_message_append(reply, "o", p->path);
 		if (r >= 0)
 			r = sd_bus_message_open_container(reply, 'a', "{sa{sv}}");
-		for (size_t k = 0; r >= 0 && k < ELEMENTSOF(standard); k++)
-			r = sd_bus_message_append(reply, "{sa{sv}}", standard[k], 0);
+		for (size_t k = 0; r >= 0 && k < ELEMENTSOF(standard_interfaces); k++)
+			r = sd_bus_message_append(reply, "{sa{sv}}", standard_interfaces[k], 0);
 		if (r >= 0)
 			r = sd_bus_message_open_container(reply, 'e', "sa{sv}");
 		if (r >= 0)
@@ -180,10 +219,12 @@ static int read_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 
 	uint8_t type = 0;
 
-	if (!owner_mode(b) || sd_bus_message_get_type(m, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL || !path)
+	if (sd_bus_message_get_type(m, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL || !path)
 		return 0;
-	/* Only well-formed calls: sd-bus answers the rest with its usual errors. */
-	if (process_path_to_pid(path, &pid) >= 0 &&
+	/* Only well-formed calls: sd-bus answers the rest with its usual
+	 * errors. GetManagedObjects in every mode, so that its size is
+	 * checked (MaxReplyBytes=); the rest only in owner mode. */
+	if (owner_mode(b) && process_path_to_pid(path, &pid) >= 0 &&
 	    ((sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Get") &&
 	      sd_bus_message_has_signature(m, "ss")) ||
 	     (sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "GetAll") &&

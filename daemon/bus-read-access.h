@@ -9,7 +9,8 @@
  * Method calls (ListProcesses, GetProcess) and the reads sd-bus would
  * otherwise answer itself (Properties.Get/GetAll of a Process object,
  * ObjectManager.GetManagedObjects) are decided asynchronously: a filter
- * takes the latter over from sd-bus in owner mode. What sd-bus must answer
+ * takes the latter over from sd-bus in owner mode, and GetManagedObjects in
+ * every mode, to refuse a reply beyond MaxReplyBytes=. What sd-bus must answer
  * at once (Introspect of a Process object, the node list of `busctl tree`)
  * is decided on the UID alone.
  */
@@ -48,5 +49,5 @@ bool bus_read_access_now(struct manager_bus *b, const struct process *p);
 /* Whether per-process signals may be broadcast (not in owner mode). */
 bool bus_read_access_broadcast(struct manager_bus *b);
 
-/* Installs the filter that takes owner-mode reads over from sd-bus. */
+/* Installs the filter that takes those reads over from sd-bus. */
 int bus_read_access_register(struct manager_bus *b);

@@ -11,6 +11,7 @@ void config_init_default(struct config *c) {
 		.sample_interval_usec = USEC_PER_SEC,
 		.rescan_interval_usec = 10 * USEC_PER_SEC,
 		.sample_budget_pages_per_sec = SAMPLE_BUDGET_DEFAULT,
+		.max_reply_bytes = MAX_REPLY_BYTES_DEFAULT,
 	};
 }
 
@@ -83,7 +84,7 @@ static const char *backend_names_list(void) {
 
 static int parse_daemon_key(struct parser *p, const char *key, const char *value) {
 	static const char *const keys[] = { "SampleIntervalSec", "RescanIntervalSec", "Backend", "ReadAccess",
-					    "SampleBudgetPagesPerSec" };
+					    "SampleBudgetPagesPerSec", "MaxReplyBytes" };
 	uint64_t usec, n;
 	int r;
 
@@ -120,6 +121,13 @@ static int parse_daemon_key(struct parser *p, const char *key, const char *value
 			return fail(p, "invalid SampleBudgetPagesPerSec=%s (expected 1 to %" PRIu64 ")", value,
 				    (uint64_t) SAMPLE_BUDGET_MAX);
 		p->cfg.sample_budget_pages_per_sec = n;
+		return 0;
+	}
+
+	if (streq(key, "MaxReplyBytes")) {
+		if (parse_size_bytes(value, &n) < 0 || n < MAX_REPLY_BYTES_MIN || n > MAX_REPLY_BYTES_MAX)
+			return fail(p, "invalid MaxReplyBytes=%s (expected a size from 4K to 128M)", value);
+		p->cfg.max_reply_bytes = n;
 		return 0;
 	}
 

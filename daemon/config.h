@@ -46,6 +46,17 @@
 #define SAMPLE_BUDGET_DEFAULT 1024
 #define SAMPLE_BUDGET_MAX UINT64_C(1000000000)
 
+/*
+ * MaxReplyBytes=: the largest reply the daemon builds (GetManagedObjects is
+ * the one that grows with the processes, about 1.1 KiB each). dbus-daemon
+ * disconnects a peer that sends a message beyond its max_message_size, so a
+ * reply past it would take the daemon off the bus; 32 MiB is that limit's
+ * default on the system bus, 128 MiB the most D-Bus allows at all.
+ */
+#define MAX_REPLY_BYTES_DEFAULT (UINT64_C(32) << 20)
+#define MAX_REPLY_BYTES_MIN (UINT64_C(4) << 10)
+#define MAX_REPLY_BYTES_MAX (UINT64_C(128) << 20)
+
 struct track_rule {
 	unsigned line;		/* of the [Track] header, for logs */
 	char *unit;		/* glob over the systemd unit */
@@ -70,6 +81,7 @@ struct config {
 	char *backend;			/* a name of backend_table; NULL: auto */
 	enum read_access read_access;
 	uint64_t sample_budget_pages_per_sec;	/* SampleBudgetPagesPerSec= */
+	uint64_t max_reply_bytes;		/* MaxReplyBytes= */
 	struct track_rule *rules;
 	size_t n_rules;
 };

@@ -17,6 +17,7 @@ TEST(test_defaults) {
 	ASSERT_EQ_U64(c.rescan_interval_usec, 10 * USEC_PER_SEC);
 	ASSERT_TRUE(!c.backend); /* auto */
 	ASSERT_EQ(c.read_access, READ_ACCESS_ALL);
+	ASSERT_EQ_U64(c.max_reply_bytes, 32 << 20);
 	ASSERT_EQ(c.n_rules, 0);
 	config_done(&c);
 }
@@ -32,6 +33,7 @@ TEST(test_full_config) {
 		"Backend=clear-refs\n"
 		"ReadAccess=owner\n"
 		"SampleBudgetPagesPerSec=4096\n"
+		"MaxReplyBytes=64M\n"
 		"[Track]\n"
 		"Unit=postgresql@*.service\n"
 		"MinResidentBytes=64M\n"
@@ -50,8 +52,9 @@ TEST(test_full_config) {
 	ASSERT_STREQ(c.backend, "clear-refs");
 	ASSERT_EQ(c.read_access, READ_ACCESS_OWNER);
 	ASSERT_EQ_U64(c.sample_budget_pages_per_sec, 4096);
+	ASSERT_EQ_U64(c.max_reply_bytes, 64 << 20);
 	ASSERT_EQ(c.n_rules, 2);
-	ASSERT_EQ(c.rules[0].line, 10);
+	ASSERT_EQ(c.rules[0].line, 11);
 	ASSERT_STREQ(c.rules[0].unit, "postgresql@*.service");
 	ASSERT_EQ_U64(c.rules[0].min_resident_bytes, 64 * 1024 * 1024);
 	ASSERT_TRUE(!c.rules[0].have_uid && !c.rules[0].comm);
@@ -129,6 +132,9 @@ TEST(test_each_bad_case) {
 	expect_error("[Daemon]\nReadAccess=owner\nReadAccess=all\n", "/etc/d.conf:3: ", "duplicate key ReadAccess");
 	expect_error("[Daemon]\nSampleBudgetPagesPerSec=0\n", "/etc/d.conf:2: ", "invalid SampleBudgetPagesPerSec=0");
 	expect_error("[Daemon]\nSampleBudgetPagesPerSec=1k\n", "/etc/d.conf:2: ", "invalid SampleBudgetPagesPerSec=1k");
+	expect_error("[Daemon]\nMaxReplyBytes=1K\n", "/etc/d.conf:2: ", "invalid MaxReplyBytes=1K (expected a size from 4K to 128M)");
+	expect_error("[Daemon]\nMaxReplyBytes=129M\n", "/etc/d.conf:2: ", "invalid MaxReplyBytes=129M");
+	expect_error("[Daemon]\nMaxReplyBytes=lots\n", "/etc/d.conf:2: ", "invalid MaxReplyBytes=lots");
 	expect_error("[Track]\nComm=x\nColour=red\n", "/etc/d.conf:3: ", "unknown key Colour in [Track]");
 	expect_error("[Track]\nComm=a\nComm=b\n", "/etc/d.conf:3: ", "duplicate key Comm");
 	expect_error("[Track]\nUID=root\n", "/etc/d.conf:2: ", "invalid UID=root");
