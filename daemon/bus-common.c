@@ -39,10 +39,13 @@ int bus_property_get_string_ptr(sd_bus *bus, const char *path, const char *inter
 }
 
 size_t bus_string_size_max(const char *s) {
-	size_t n = strlen(s ?: "");
+	bool ascii = true;
+	size_t n = 0;
 
-	/* An invalid byte becomes a 3-byte U+FFFD at most. */
-	if (s && !utf8_is_valid(s))
+	for (; s && s[n]; n++)
+		ascii = ascii && (unsigned char) s[n] < 0x80;
+	/* An invalid byte becomes a 3-byte U+FFFD at most; ASCII is valid. */
+	if (!ascii && !utf8_is_valid(s))
 		n *= 3;
 	return 3 + 4 + n + 1;
 }
