@@ -38,7 +38,8 @@
  * Reading a page costs about 2.7 µs of daemon CPU here (pinning and copying
  * it), on top of about 0.6 % of a core for 50 tracked processes whatever the
  * backend does: 1024 costs 0.89 % for 50 × 256 MiB at 1 s, plus the
- * residency walk (2.5 % in all while it runs every pass; bench/RESULTS.md).
+ * residency walk (2.5 % in all while it runs every pass;
+ * bench/runs/2026-12-03/RESULTS.md).
  * The error depends on the pages a process
  * gets, not on its size: 1024 a second alone give Avg60 a standard error of
  * about 2 % at W = 5 %/s, 4 % at 1 %/s (daemon/README.md).

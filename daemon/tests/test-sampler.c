@@ -416,7 +416,7 @@ TEST(test_foreign_clear) {
  * A pass is placed at the midpoint of its get+clear. A long baseline (1 s)
  * followed at once by a short pass (10 ms) that finds 100 pages: the
  * interval is 0.5 + 0.005 s, not the 10 ms between their ends (which read
- * 50x the rate here, and 412x once in bench/RESULTS.md).
+ * 50x the rate here, and 412x once: bench/runs/2026-12-03/RESULTS.md).
  */
 TEST(test_pass_midpoint) {
 	struct manager *m = new_manager("");
