@@ -30,8 +30,8 @@ import dbus
 NAME = "org.dirtyrate1"
 PROCESS = "org.dirtyrate1.Process"
 INTERFACE_XML = "/usr/share/dbus-1/interfaces/org.dirtyrate1.Process.xml"
-# D-Bus signature -> the dbus-python type a value of it arrives as.
 PAGE = 4096  # the workload's pages, as its progress log counts them
+# D-Bus signature -> the dbus-python type a value of it arrives as.
 PYTHON_TYPES = {"u": dbus.UInt32, "t": dbus.UInt64, "s": dbus.String, "d": dbus.Double, "b": dbus.Boolean}
 
 
