@@ -103,20 +103,31 @@ int bus_process_append_property(sd_bus_message *m, struct process *p, const char
 	return -ENOENT;
 }
 
-size_t bus_process_properties_size_max(const struct process *p) {
+size_t bus_process_properties_size_fixed(void) {
 	size_t size = 3 + 4 + 4; /* the array's padding and length, the padding to its first entry */
 
 	for (const sd_bus_vtable *v = process_vtable; v->type != _SD_BUS_VTABLE_END; v++) {
-		const char *sig = v->x.property.signature, *value;
+		const char *sig = v->x.property.signature;
 
 		if (!is_property(v))
 			continue;
 		/* The entry's padding, the name, the variant's signature. */
 		size += 7 + bus_string_size_max(v->x.property.member) + 1 + strlen(sig) + 1;
-		if (!streq(sig, "s")) {
-			size += 7 + 8; /* any other basic type: padding and at most 8 bytes */
+		/* Any basic type but a string: padding and at most 8 bytes. */
+		if (!streq(sig, "s"))
+			size += 7 + 8;
+	}
+	return size;
+}
+
+size_t bus_process_strings_size_max(const struct process *p) {
+	size_t size = 0;
+
+	for (const sd_bus_vtable *v = process_vtable; v->type != _SD_BUS_VTABLE_END; v++) {
+		const char *value;
+
+		if (!is_property(v) || !streq(v->x.property.signature, "s"))
 			continue;
-		}
 		if (v->x.property.get == property_get_backend)
 			value = process_backend_name(p);
 		else {

@@ -135,7 +135,15 @@ static const char *const standard_interfaces[] = {
 
 /* At most how many bytes reply_managed_objects() sends for the processes g sees, and how many. */
 static size_t managed_objects_size_max(const struct manager *mgr, const struct read_grant *g, size_t *ret_n) {
-	size_t size = REPLY_HEADER_SIZE_MAX + 3 + 4 + 4, n = 0;
+	size_t size = REPLY_HEADER_SIZE_MAX + 3 + 4 + 4, n = 0, each;
+
+	/* What every process's entry has: the array's padding and length, the
+	 * standard interfaces with an empty a{sv} each, ours with the fixed
+	 * part of its properties. */
+	each = 3 + 4 + 4;
+	for (size_t k = 0; k < ELEMENTSOF(standard_interfaces); k++)
+		each += 7 + bus_string_size_max(standard_interfaces[k]) + 3 + 4 + 4;
+	each += 7 + bus_string_size_max(DIRTYRATE_PROCESS_INTERFACE) + bus_process_properties_size_fixed();
 
 	for (size_t i = 0; i < mgr->n_processes; i++) {
 		const struct process *p = mgr->processes[i];
@@ -143,12 +151,8 @@ static size_t managed_objects_size_max(const struct manager *mgr, const struct r
 		if (!process_alive(p) || !read_grant_allows(g, p))
 			continue;
 		n++;
-		/* {o a{s a{sv}}}: padding, path, the array's padding and length. */
-		size += 7 + bus_string_size_max(p->path) + 3 + 4 + 4;
-		/* The standard interfaces, each with an empty a{sv}. */
-		for (size_t k = 0; k < ELEMENTSOF(standard_interfaces); k++)
-			size += 7 + bus_string_size_max(standard_interfaces[k]) + 3 + 4 + 4;
-		size += 7 + bus_string_size_max(DIRTYRATE_PROCESS_INTERFACE) + bus_process_properties_size_max(p);
+		/* {o a{s a{sv}}}: padding, path, then the above and the strings. */
+		size += 7 + bus_string_size_max(p->path) + each + bus_process_strings_size_max(p);
 	}
 	*ret_n = n;
 	return size;
