@@ -14,7 +14,9 @@
  *   GetAll           org.dirtyrate1.Process of a random tracked process;
  *   ListProcesses    all N processes in one reply.
  * Prints p50/p99/max per call and concurrency, the ratio of p50 to Ping's
- * at the same concurrency, and dirtyrated's RSS with 0 and N tracked.
+ * at the same concurrency, the CPU time each call costs dirtyrated,
+ * dbus-daemon and the clients (where a call's time goes once the CPUs are
+ * saturated), and dirtyrated's RSS with 0 and N tracked.
  * Sample passes keep running (SampleIntervalSec of the session's config):
  * a call that arrives during one waits for it, as it would in production.
  */
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "bench-lib.h"
@@ -94,12 +97,26 @@ static void *client_run(void *arg) {
 struct result {
 	double p50, p99, max, per_sec;
 	size_t n;
+	/* CPU time per call, microseconds: dirtyrated, dbus-daemon, the clients */
+	double daemon_cpu, bus_cpu, clients_cpu;
 };
+
+/* Whose CPU time measure() reads */
+static pid_t dirtyrated_pid, bus_pid;
+
+static uint64_t self_cpu_usec(void) {
+	struct rusage ru;
+
+	ASSERT_EQ(getrusage(RUSAGE_SELF, &ru), 0);
+	return (uint64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * USEC_PER_SEC + ru.ru_utime.tv_usec +
+	       ru.ru_stime.tv_usec;
+}
 
 static struct result measure(enum call call, unsigned clients, double seconds) {
 	struct client *c = calloc(clients, sizeof(*c));
 	pthread_barrier_t go;
 	struct result res = {};
+	uint64_t daemon_cpu, bus_cpu, self_cpu;
 	double *all;
 	size_t n = 0;
 
@@ -112,11 +129,18 @@ static struct result measure(enum call call, unsigned clients, double seconds) {
 	/* The deadline is set once every client is connected; they read it after the barrier. */
 	for (unsigned i = 0; i < clients; i++)
 		c[i].deadline_usec = now_usec(CLOCK_MONOTONIC) + (uint64_t) (seconds * USEC_PER_SEC);
+	daemon_cpu = proc_cpu_usec(dirtyrated_pid);
+	bus_cpu = proc_cpu_usec(bus_pid);
+	self_cpu = self_cpu_usec();
 	pthread_barrier_wait(&go);
 	for (unsigned i = 0; i < clients; i++) {
 		pthread_join(c[i].thread, NULL);
 		n += c[i].n;
 	}
+	/* The clients' warm-up calls and their connections' close count too: a few of thousands. */
+	res.daemon_cpu = (double) (proc_cpu_usec(dirtyrated_pid) - daemon_cpu) / n;
+	res.bus_cpu = (double) (proc_cpu_usec(bus_pid) - bus_cpu) / n;
+	res.clients_cpu = (double) (self_cpu_usec() - self_cpu) / n;
 	all = malloc(n * sizeof(double));
 	ASSERT_TRUE(all);
 	n = 0;
@@ -125,13 +149,11 @@ static struct result measure(enum call call, unsigned clients, double seconds) {
 		n += c[i].n;
 		free(c[i].lat_usec);
 	}
-	res = (struct result) {
-		.n = n,
-		.p50 = percentile(all, n, 0.50),
-		.p99 = percentile(all, n, 0.99),
-		.max = percentile(all, n, 1),
-		.per_sec = n / seconds,
-	};
+	res.n = n;
+	res.p50 = percentile(all, n, 0.50);
+	res.p99 = percentile(all, n, 0.99);
+	res.max = percentile(all, n, 1);
+	res.per_sec = n / seconds;
 	free(all);
 	free(c);
 	pthread_barrier_destroy(&go);
@@ -164,7 +186,7 @@ int main(int argc, char **argv) {
 	unsigned n = 1000, clients[8] = { 1, 8, 32 }, n_clients = 3;
 	double seconds = 5, track_ms;
 	char load[128];
-	const char *daemon_pid_s = getenv("DIRTYRATED_PID");
+	const char *daemon_pid_s = getenv("DIRTYRATED_PID"), *bus_pid_s = getenv("DIRTYRATE_BUS_PID");
 	struct result res[NR_CALLS][8];
 	unsigned long rss0, rss1, rss2, hwm;
 	pid_t daemon_pid, *kids;
@@ -188,9 +210,10 @@ int main(int argc, char **argv) {
 			return 2;
 		}
 	}
-	if (!daemon_pid_s || n == 0 || n_clients == 0 || seconds <= 0)
-		FAIL("run inside dirtyrate-session (DIRTYRATED_PID), with N, clients and seconds > 0");
-	daemon_pid = atoi(daemon_pid_s);
+	if (!daemon_pid_s || !bus_pid_s || n == 0 || n_clients == 0 || seconds <= 0)
+		FAIL("run inside dirtyrate-session (DIRTYRATED_PID, DIRTYRATE_BUS_PID), with N, clients and seconds > 0");
+	daemon_pid = dirtyrated_pid = atoi(daemon_pid_s);
+	bus_pid = atoi(bus_pid_s);
 	bus = bus_open();
 	rss0 = status_kib(daemon_pid, "VmRSS");
 
@@ -219,14 +242,15 @@ int main(int argc, char **argv) {
 	       n, get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend"), seconds, loadavg(load, sizeof(load)));
 	printf("  TrackProcess x %u: %.0f ms (%.2f ms each); last sample pass over all: %.1f ms\n", n, track_ms,
 	       track_ms / n, pass_usec / 1000.0);
-	printf("  %-16s %7s %9s %9s %10s %9s %10s\n", "call", "clients", "p50 ms", "p99 ms", "max ms", "calls/s",
-	       "p50/Ping");
+	printf("  %-16s %7s %9s %9s %10s %9s %10s   %s\n", "call", "clients", "p50 ms", "p99 ms", "max ms", "calls/s",
+	       "p50/Ping", "CPU us/call: dirtyrated, dbus-daemon, clients");
 	for (int call = 0; call < NR_CALLS; call++)
 		for (unsigned k = 0; k < n_clients; k++) {
 			struct result *r = &res[call][k];
 
-			printf("  %-16s %7u %9.3f %9.3f %10.1f %9.0f %9.1fx\n", call_names[call], clients[k],
-			       r->p50 / 1000, r->p99 / 1000, r->max / 1000, r->per_sec, r->p50 / res[PING][k].p50);
+			printf("  %-16s %7u %9.3f %9.3f %10.1f %9.0f %9.1fx   %7.1f %7.1f %7.1f\n", call_names[call],
+			       clients[k], r->p50 / 1000, r->p99 / 1000, r->max / 1000, r->per_sec,
+			       r->p50 / res[PING][k].p50, r->daemon_cpu, r->bus_cpu, r->clients_cpu);
 		}
 	printf("  dirtyrated RSS: %lu KiB tracking nothing, %lu KiB tracking %u (%.1f KiB each),"
 	       " %lu KiB after the calls (peak %lu KiB)\n",
