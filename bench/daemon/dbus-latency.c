@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "bench-lib.h"
@@ -101,16 +100,8 @@ struct result {
 	double daemon_cpu, bus_cpu, clients_cpu;
 };
 
-/* Whose CPU time measure() reads */
+/* The daemon and the bus, whose CPU time measure() reads */
 static pid_t dirtyrated_pid, bus_pid;
-
-static uint64_t self_cpu_usec(void) {
-	struct rusage ru;
-
-	ASSERT_EQ(getrusage(RUSAGE_SELF, &ru), 0);
-	return (uint64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * USEC_PER_SEC + ru.ru_utime.tv_usec +
-	       ru.ru_stime.tv_usec;
-}
 
 static struct result measure(enum call call, unsigned clients, double seconds) {
 	struct client *c = calloc(clients, sizeof(*c));
@@ -131,7 +122,7 @@ static struct result measure(enum call call, unsigned clients, double seconds) {
 		c[i].deadline_usec = now_usec(CLOCK_MONOTONIC) + (uint64_t) (seconds * USEC_PER_SEC);
 	daemon_cpu = proc_cpu_usec(dirtyrated_pid);
 	bus_cpu = proc_cpu_usec(bus_pid);
-	self_cpu = self_cpu_usec();
+	self_cpu = proc_cpu_usec(getpid());
 	pthread_barrier_wait(&go);
 	for (unsigned i = 0; i < clients; i++) {
 		pthread_join(c[i].thread, NULL);
@@ -140,7 +131,7 @@ static struct result measure(enum call call, unsigned clients, double seconds) {
 	/* The clients' warm-up calls and their connections' close count too: a few of thousands. */
 	res.daemon_cpu = (double) (proc_cpu_usec(dirtyrated_pid) - daemon_cpu) / n;
 	res.bus_cpu = (double) (proc_cpu_usec(bus_pid) - bus_cpu) / n;
-	res.clients_cpu = (double) (self_cpu_usec() - self_cpu) / n;
+	res.clients_cpu = (double) (proc_cpu_usec(getpid()) - self_cpu) / n;
 	all = malloc(n * sizeof(double));
 	ASSERT_TRUE(all);
 	n = 0;
@@ -189,7 +180,7 @@ int main(int argc, char **argv) {
 	const char *daemon_pid_s = getenv("DIRTYRATED_PID"), *bus_pid_s = getenv("DIRTYRATE_BUS_PID");
 	struct result res[NR_CALLS][8];
 	unsigned long rss0, rss1, rss2, hwm;
-	pid_t daemon_pid, *kids;
+	pid_t *kids;
 	uint64_t t0, pass_usec;
 	sd_bus *bus;
 	int opt;
@@ -212,10 +203,10 @@ int main(int argc, char **argv) {
 	}
 	if (!daemon_pid_s || !bus_pid_s || n == 0 || n_clients == 0 || seconds <= 0)
 		FAIL("run inside dirtyrate-session (DIRTYRATED_PID, DIRTYRATE_BUS_PID), with N, clients and seconds > 0");
-	daemon_pid = dirtyrated_pid = atoi(daemon_pid_s);
+	dirtyrated_pid = atoi(daemon_pid_s);
 	bus_pid = atoi(bus_pid_s);
 	bus = bus_open();
-	rss0 = status_kib(daemon_pid, "VmRSS");
+	rss0 = status_kib(dirtyrated_pid, "VmRSS");
 
 	kids = calloc(n, sizeof(*kids));
 	paths = calloc(n, sizeof(*paths));
@@ -230,13 +221,13 @@ int main(int argc, char **argv) {
 	/* Two intervals: at least one whole pass over all of them. */
 	usleep(2 * get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "SampleIntervalUSec"));
 	pass_usec = get_u64(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "LastSampleDurationUSec");
-	rss1 = status_kib(daemon_pid, "VmRSS");
+	rss1 = status_kib(dirtyrated_pid, "VmRSS");
 
 	for (unsigned k = 0; k < n_clients; k++)
 		for (int call = 0; call < NR_CALLS; call++)
 			res[call][k] = measure(call, clients[k], seconds);
-	rss2 = status_kib(daemon_pid, "VmRSS");
-	hwm = status_kib(daemon_pid, "VmHWM");
+	rss2 = status_kib(dirtyrated_pid, "VmRSS");
+	hwm = status_kib(dirtyrated_pid, "VmHWM");
 
 	printf("dirtyrated tracking %u sleeping processes (backend %s), %.0f s per cell, load average at end: %s\n",
 	       n, get_string(bus, DIRTYRATE_MANAGER_PATH, DIRTYRATE_MANAGER_INTERFACE, "Backend"), seconds, loadavg(load, sizeof(load)));
