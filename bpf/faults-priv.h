@@ -28,6 +28,10 @@ struct dr_faults_test_opts {
 	 * instead of its usual size: few enough that tracked processes share
 	 * entries. */
 	unsigned int index_entries;
+	/* Tracked mode's fault counters in this many stripes (a power of two)
+	 * instead of one per possible CPU up to DR_STRIPES_MAX; ignored with
+	 * percpu_counters, which have none. */
+	unsigned int stripes;
 };
 
 int dr_faults_open_ext(const struct dr_faults_opts *opts,

@@ -21,7 +21,9 @@
  * the slot's number into `slot_index` at the process's kernel tgid modulo
  * the index size (see slots.h); a fault indexes the two arrays with the
  * tgid of bpf_get_current_pid_tgid(), which the verifier turns into a few
- * loads, and the slot says whether it is really that process's.
+ * loads, and the slot says whether it is really that process's. The fault
+ * then adds to its CPU's stripe of the slot's fault counters (`stripes`),
+ * so that a process's threads on different CPUs share no counter.
  * `tracked` (the caller's tgid -> slot) is what user space and the clear
  * accounting find a process's slot by, and what the faults use where the
  * index cannot be (use_slot_index off) or where two tracked processes
@@ -43,6 +45,13 @@ const volatile bool all_processes = false;
 /* counts is LRU_PERCPU_HASH instead of LRU_HASH, slots PERCPU_ARRAY instead
  * of ARRAY: plain adds, no atomics. */
 const volatile bool percpu_counters = false;
+/*
+ * Tracked mode counts faults in `stripes`: nr_stripes of them (a power of
+ * two), stripe_len elements each (slots.h). 0: in the slots themselves,
+ * as with per-CPU counters.
+ */
+const volatile __u32 nr_stripes = 0;
+const volatile __u32 stripe_len = 0;
 /* Tracked mode finds a fault's slot in slot_index, not by tgid in tracked. */
 const volatile bool use_slot_index = false;
 /* slot_index's entries - 1, a power of two - 1: an entry is kernel tgid & index_mask. */
@@ -93,6 +102,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dr_slot);
 } slots SEC(".maps");
+
+/* Tracked mode: the fault counters of the slots, one copy per stripe (slots.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* nr_stripes * stripe_len, set before load */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct dr_stripe);
+} stripes SEC(".maps");
 
 /* Tracked mode, use_slot_index: kernel tgid -> slot number, 4 per element (slots.h). */
 struct {
@@ -158,21 +176,34 @@ static __always_inline __u32 current_tgid(void)
 	return tgid_in_pidns((struct task_struct *)bpf_get_current_task());
 }
 
+/* Tracked mode: the slot of @tgid, and its number in *@nr; NULL if it is not tracked. */
+static __always_inline struct dr_slot *slot_of(__u32 tgid, __u32 *nr)
+{
+	__u32 *p;
+
+	if (!tgid)	/* not visible in the caller's namespace */
+		return NULL;
+	p = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!p)
+		return NULL;
+	*nr = *p;
+	return bpf_map_lookup_elem(&slots, nr);
+}
+
 /* The counters of @tgid, created on first use in all mode; NULL if it is not counted. */
 static __always_inline struct dr_fault_counts *counts_of(__u32 tgid)
 {
 	static const struct dr_fault_counts zero;
 	struct dr_fault_counts *c;
 	struct dr_slot *slot;
-	__u32 *nr;
+	__u32 nr;
 
-	if (!tgid)	/* not visible in the caller's namespace */
-		return NULL;
 	if (!all_processes) {
-		nr = bpf_map_lookup_elem(&tracked, &tgid);
-		slot = nr ? bpf_map_lookup_elem(&slots, nr) : NULL;
+		slot = slot_of(tgid, &nr);
 		return slot ? &slot->counts : NULL;
 	}
+	if (!tgid)	/* not visible in the caller's namespace */
+		return NULL;
 	c = bpf_map_lookup_elem(&counts, &tgid);
 	if (c)
 		return c;
@@ -206,42 +237,80 @@ static __always_inline struct dr_slot *owned_slot(__u32 entry, __u32 kernel_tgid
 }
 
 /*
- * The current process's counters, NULL if it is not counted: the fault
- * hooks' fast path. In tracked mode with the index, an untracked process
- * costs a helper call and one array load, a tracked one a second array
- * load; only processes whose index entry is shared with another tracked
- * one take the slow way, by the tracked hash.
+ * Tracked mode: the current process's slot, and its number in *@nr; NULL
+ * if it is not tracked. The fault hooks' fast path: with the index, an
+ * untracked process costs a helper call and one array load, a tracked one
+ * a second array load; only processes whose index entry is shared with
+ * another tracked one take the slow way, by the tracked hash.
  */
-static __always_inline struct dr_fault_counts *current_counts(void)
+static __always_inline struct dr_slot *current_slot(__u32 *nr)
 {
 	__u32 kernel_tgid, entry;
 	struct dr_slot *slot;
 
-	if (all_processes || !use_slot_index)
-		return counts_of(current_tgid());
-	kernel_tgid = bpf_get_current_pid_tgid() >> 32;
-	entry = index_entry(kernel_tgid);
-	slot = owned_slot(entry, kernel_tgid);
-	if (slot)
-		return &slot->counts;
-	return entry & DR_LANE_SHARED ? counts_of(current_tgid()) : NULL;
+	if (use_slot_index) {
+		kernel_tgid = bpf_get_current_pid_tgid() >> 32;
+		entry = index_entry(kernel_tgid);
+		slot = owned_slot(entry, kernel_tgid);
+		if (slot) {
+			*nr = (entry & DR_LANE_SLOT) - 1;
+			return slot;
+		}
+		if (!(entry & DR_LANE_SHARED))
+			return NULL;
+	}
+	return slot_of(current_tgid(), nr);
+}
+
+enum fault_kind { FAULT_OTHER, FAULT_WP, FAULT_NP_WRITE };
+
+/* Counts a fault of @kind into @c, counters or a stripe. */
+#define COUNT_FAULT(c, kind)						\
+	do {								\
+		COUNT(c, user_faults, 1);				\
+		if ((kind) == FAULT_WP)					\
+			COUNT(c, wp_faults, 1);				\
+		else if ((kind) == FAULT_NP_WRITE)			\
+			COUNT(c, np_write_faults, 1);			\
+	} while (0)
+
+/* Counts a fault of @kind of the current process, if it is counted. */
+static __always_inline void count_fault(enum fault_kind kind)
+{
+	struct dr_fault_counts *c;
+	struct dr_stripe *stripe;
+	struct dr_slot *slot;
+	__u32 nr, i;
+
+	if (all_processes) {
+		c = counts_of(current_tgid());
+		if (c)
+			COUNT_FAULT(c, kind);
+		return;
+	}
+	slot = current_slot(&nr);
+	if (!slot)
+		return;
+	if (!nr_stripes) {
+		COUNT_FAULT(&slot->counts, kind);
+		return;
+	}
+	i = (bpf_get_smp_processor_id() & (nr_stripes - 1)) * stripe_len + nr;
+	stripe = bpf_map_lookup_elem(&stripes, &i);
+	if (stripe)
+		COUNT_FAULT(stripe, kind);
 }
 
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	struct dr_fault_counts *c = current_counts();
-
-	if (!c)
-		return 0;
-	COUNT(c, user_faults, 1);
-	if (error_code & X86_PF_WRITE) {
-		if (error_code & X86_PF_PROT)
-			COUNT(c, wp_faults, 1);
-		else
-			COUNT(c, np_write_faults, 1);
-	}
+	if (!(error_code & X86_PF_WRITE))
+		count_fault(FAULT_OTHER);
+	else if (error_code & X86_PF_PROT)
+		count_fault(FAULT_WP);
+	else
+		count_fault(FAULT_NP_WRITE);
 	return 0;
 }
 
@@ -258,19 +327,15 @@ SEC("fexit/handle_mm_fault")
 int BPF_PROG(on_handle_mm_fault, struct vm_area_struct *vma, unsigned long address,
 	     unsigned int flags, struct pt_regs *regs, unsigned int ret)
 {
-	struct dr_fault_counts *c;
-
 	/* Kernel-mode faults on user memory and GUP (no FAULT_FLAG_USER). */
 	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_USER)))
 		return 0;
 	if (ret & bpf_core_enum_value(enum vm_fault_reason, VM_FAULT_RETRY))
 		return 0;
-	c = current_counts();
-	if (!c)
-		return 0;
-	COUNT(c, user_faults, 1);
 	if (flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_WRITE))
-		COUNT(c, np_write_faults, 1);
+		count_fault(FAULT_NP_WRITE);
+	else
+		count_fault(FAULT_OTHER);
 	return 0;
 }
 
@@ -278,10 +343,7 @@ int BPF_PROG(on_handle_mm_fault, struct vm_area_struct *vma, unsigned long addre
 SEC("perf_event")
 int on_perf_page_fault(void *ctx)
 {
-	struct dr_fault_counts *c = current_counts();
-
-	if (c)
-		COUNT(c, user_faults, 1);
+	count_fault(FAULT_OTHER);
 	return 0;
 }
 

@@ -77,6 +77,11 @@ struct dr_faults {
 	 * read by syscall then), and which slots are handed out. */
 	struct dr_slot *slots;
 	size_t slots_len;
+	/* ... the stripes of their fault counters, mapped (slots.h); none
+	 * with per-CPU counters. */
+	struct dr_stripe *stripes;
+	size_t stripes_len;
+	unsigned int nr_stripes;
 	/* ... and slot_index, mapped, with @index_entries entries. */
 	__u64 *index;
 	size_t index_len;
@@ -347,9 +352,12 @@ static void unload(struct dr_faults *f)
 {
 	if (f->slots)
 		munmap(f->slots, f->slots_len);
+	if (f->stripes)
+		munmap(f->stripes, f->stripes_len);
 	if (f->index)
 		munmap(f->index, f->index_len);
 	f->slots = NULL;
+	f->stripes = NULL;
 	f->index = NULL;
 	detach_perf(f);
 	faults_bpf__destroy(f->skel);	/* also destroys skel->links */
@@ -369,6 +377,19 @@ static void *map_memory(int fd, size_t size, char *why, size_t len)
 	return NULL;
 }
 
+/*
+ * Stripes of fault counters for @ncpus possible CPUs: one per CPU, up to
+ * DR_STRIPES_MAX (slots.h).
+ */
+static unsigned int stripes_for(int ncpus)
+{
+	unsigned int n = 1;
+
+	while (n < (unsigned int)ncpus && n < DR_STRIPES_MAX)
+		n *= 2;
+	return n;
+}
+
 /* Open, configure, load and attach the object with fault hook @hook. */
 static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kernel_features *k,
 			  const struct dr_faults_test_opts *t, pid_t self_tgid,
@@ -385,6 +406,8 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 	}
 	skel->rodata->all_processes = f->all;
 	skel->rodata->percpu_counters = f->percpu;
+	skel->rodata->nr_stripes = f->nr_stripes;
+	skel->rodata->stripe_len = f->max_entries;
 	skel->rodata->use_slot_index = f->slot_index;
 	skel->rodata->index_mask = f->index_entries - 1;
 	skel->rodata->nr_cpus = f->ncpus;
@@ -395,6 +418,8 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 	bpf_map__set_max_entries(skel->maps.counts, f->all ? f->max_entries : 1);
 	bpf_map__set_max_entries(skel->maps.tracked, f->all ? 1 : f->max_entries);
 	bpf_map__set_max_entries(skel->maps.slots, f->all ? 1 : f->max_entries);
+	bpf_map__set_max_entries(skel->maps.stripes,
+				 f->nr_stripes ? f->nr_stripes * f->max_entries : 1);
 	if (f->percpu) {
 		bpf_map__set_type(skel->maps.counts, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 		bpf_map__set_type(skel->maps.slots, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -444,6 +469,14 @@ static int load_with_hook(struct dr_faults *f, enum hook hook, const struct kern
 		f->slots_len = (size_t)f->max_entries * sizeof(*f->slots);
 		f->slots = map_memory(f->slots_fd, f->slots_len, why, len);
 		if (!f->slots) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	if (f->nr_stripes) {
+		f->stripes_len = (size_t)f->nr_stripes * f->max_entries * sizeof(*f->stripes);
+		f->stripes = map_memory(bpf_map__fd(skel->maps.stripes), f->stripes_len, why, len);
+		if (!f->stripes) {
 			err = -errno;
 			goto fail;
 		}
@@ -540,6 +573,12 @@ int dr_faults_open_ext(const struct dr_faults_opts *opts,
 	}
 	f->value = calloc(f->ncpus, sizeof(*f->value));
 	f->slot_value = calloc(f->ncpus, sizeof(*f->slot_value));
+	if (!f->all && !f->percpu)
+		f->nr_stripes = topts->stripes ? topts->stripes : stripes_for(ncpus);
+	if (f->nr_stripes & (f->nr_stripes - 1)) {
+		err = -EINVAL;
+		goto fail;
+	}
 	f->slot_used = f->all ? NULL : calloc(f->max_entries, sizeof(*f->slot_used));
 	if (!f->value || !f->slot_value || (!f->all && !f->slot_used)) {
 		err = -ENOMEM;
@@ -669,6 +708,13 @@ static int read_slot(struct dr_faults *f, __u32 nr, struct dr_fault_counts *out)
 	from = (const __u64 *)&f->slots[nr].counts;
 	for (size_t i = 0; i < sizeof(*out) / sizeof(*to); i++)
 		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < f->nr_stripes; i++) {
+		const struct dr_stripe *s = &f->stripes[i * f->max_entries + nr];
+
+		out->wp_faults += __atomic_load_n(&s->wp_faults, __ATOMIC_RELAXED);
+		out->np_write_faults += __atomic_load_n(&s->np_write_faults, __ATOMIC_RELAXED);
+		out->user_faults += __atomic_load_n(&s->user_faults, __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 
@@ -681,6 +727,8 @@ static int set_slot(struct dr_faults *f, __u32 nr, __u32 kernel_tgid)
 		slot = &f->slots[nr];
 		__atomic_store_n(&slot->kernel_tgid, 0, __ATOMIC_RELAXED);
 		memset(&slot->counts, 0, sizeof(slot->counts));
+		for (unsigned int i = 0; i < f->nr_stripes; i++)
+			memset(&f->stripes[i * f->max_entries + nr], 0, sizeof(*f->stripes));
 		/* Counters cleared before the programs may count into them. */
 		__atomic_store_n(&slot->kernel_tgid, kernel_tgid, __ATOMIC_RELEASE);
 		return 0;

@@ -20,8 +20,27 @@ struct dr_slot {
 	 * size, and outlives its process: only this tells whose it is.
 	 */
 	__u64 kernel_tgid;
+	/* Its fault counters stay 0 where the faults count in stripes. */
 	struct dr_fault_counts counts;
 };
+
+/*
+ * A tracked process's fault counters, apart from its slot: one copy per
+ * stripe, a stripe per CPU (or per group of CPUs past DR_STRIPES_MAX).
+ * A fault adds to its CPU's stripe, so that the threads of one process, or
+ * processes whose counters are neighbours, faulting on different CPUs do
+ * not pull one cache line back and forth; user space adds the stripes up.
+ * Stripe s of slot n is element s * (slots' max_entries) + n of the
+ * `stripes` array: each stripe is one contiguous run of the array.
+ */
+struct dr_stripe {
+	__u64 wp_faults;
+	__u64 np_write_faults;
+	__u64 user_faults;
+};
+
+/* At most this many stripes (a power of two): CPUs beyond share them. */
+#define DR_STRIPES_MAX		8
 
 /*
  * slot_index packs 4 entries in one __u64 (array elements are 8 bytes

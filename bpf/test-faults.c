@@ -29,6 +29,7 @@
 #include <dirtyrate/pagemap-sd.h>
 
 #include "faults-priv.h"
+#include "slots.h"
 #include "test-worker.h"
 
 #define PASS 0
@@ -795,6 +796,25 @@ static int case_percpu_counters(void)
 }
 
 /*
+ * Tracked mode's fault counters, striped by CPU: two threads on two CPUs
+ * add up with the stripes chosen for this machine, with one stripe, and
+ * with more stripes than CPUs.
+ */
+static int case_stripes(void)
+{
+	static const unsigned int stripes[] = { 0, 1, DR_STRIPES_MAX };
+
+	for (size_t i = 0; i < sizeof(stripes) / sizeof(stripes[0]); i++) {
+		struct dr_faults_test_opts t = { .stripes = stripes[i] };
+
+		diag("%u stripes%s", stripes[i], stripes[i] ? "" : " (this machine's)");
+		if (check_tracked_variant(&t) != PASS)
+			return FAIL;
+	}
+	return PASS;
+}
+
+/*
  * Tracked mode as where slot_index cannot be used (a caller in a PID
  * namespace on a kernel before 6.1): faults find their slot by tgid in the
  * tracked hash, with the same results.
@@ -831,7 +851,8 @@ static int case_slot_reuse(void)
 	if (start_worker(&x))
 		goto out_b;
 	expect(dr_faults_track(f, x.pid) == -E2BIG, "a third process tracked in 2 slots");
-	measure(f, &a, OP_TOUCH, N, &d, &r);
+	/* On two CPUs: counts in more than one stripe, all to be cleared. */
+	measure(f, &a, OP_THREADS, N, &d, &r);
 	gone = a.pid;
 	expect(!worker_stop(&a), "worker failed");
 	expect(!dr_faults_is_tracked(f, gone), "exited process still tracked");
@@ -1285,6 +1306,7 @@ static const struct tcase {
 	{ "hook-tp-btf", case_hook_tp_btf },
 	{ "hook-fexit", case_hook_fexit },
 	{ "hook-perf-event", case_hook_perf_event },
+	{ "stripes", case_stripes },
 	{ "percpu-counters", case_percpu_counters },
 	{ "clear-accounting", case_clear_accounting },
 	{ "pidns-walk", case_pidns_walk },
