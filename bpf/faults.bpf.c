@@ -237,29 +237,56 @@ static __always_inline struct dr_slot *owned_slot(__u32 entry, __u32 kernel_tgid
 }
 
 /*
- * Tracked mode: the current process's slot, and its number in *@nr; NULL
- * if it is not tracked. The fault hooks' fast path: with the index, an
- * untracked process costs a helper call and one array load, a tracked one
- * a second array load; only processes whose index entry is shared with
- * another tracked one take the slow way, by the tracked hash.
+ * Tracked mode without stripes: the current process's slot; NULL if it is
+ * not tracked. The fault hooks' fast path: with the index, an untracked
+ * process costs a helper call and one array load, a tracked one a second
+ * array load; only processes whose index entry is shared with another
+ * tracked one take the slow way, by the tracked hash.
  */
-static __always_inline struct dr_slot *current_slot(__u32 *nr)
+static __always_inline struct dr_slot *current_slot(void)
 {
-	__u32 kernel_tgid, entry;
+	__u32 kernel_tgid, entry, nr;
 	struct dr_slot *slot;
 
 	if (use_slot_index) {
 		kernel_tgid = bpf_get_current_pid_tgid() >> 32;
 		entry = index_entry(kernel_tgid);
 		slot = owned_slot(entry, kernel_tgid);
-		if (slot) {
-			*nr = (entry & DR_LANE_SLOT) - 1;
+		if (slot || !(entry & DR_LANE_SHARED))
 			return slot;
-		}
+	}
+	return slot_of(current_tgid(), &nr);
+}
+
+/* The current CPU's stripe of slot @nr's fault counters. */
+static __always_inline struct dr_stripe *stripe_of(__u32 nr)
+{
+	__u32 i = (bpf_get_smp_processor_id() & (nr_stripes - 1)) * stripe_len + nr;
+
+	return bpf_map_lookup_elem(&stripes, &i);
+}
+
+/*
+ * Tracked mode with stripes: the current CPU's stripe of the current
+ * process's fault counters; NULL if it is not tracked. current_slot()'s
+ * way, with the stripe, which names its owner too, in place of the slot.
+ */
+static __always_inline struct dr_stripe *current_stripe(void)
+{
+	__u32 kernel_tgid, entry, nr;
+	struct dr_stripe *stripe;
+
+	if (use_slot_index) {
+		kernel_tgid = bpf_get_current_pid_tgid() >> 32;
+		entry = index_entry(kernel_tgid);
+		nr = entry & DR_LANE_SLOT;
+		stripe = nr ? stripe_of(nr - 1) : NULL;
+		if (stripe && stripe->kernel_tgid == kernel_tgid)
+			return stripe;
 		if (!(entry & DR_LANE_SHARED))
 			return NULL;
 	}
-	return slot_of(current_tgid(), nr);
+	return slot_of(current_tgid(), &nr) ? stripe_of(nr) : NULL;
 }
 
 enum fault_kind { FAULT_OTHER, FAULT_WP, FAULT_NP_WRITE };
@@ -280,25 +307,20 @@ static __always_inline void count_fault(enum fault_kind kind)
 	struct dr_fault_counts *c;
 	struct dr_stripe *stripe;
 	struct dr_slot *slot;
-	__u32 nr, i;
 
 	if (all_processes) {
 		c = counts_of(current_tgid());
 		if (c)
 			COUNT_FAULT(c, kind);
-		return;
+	} else if (nr_stripes) {
+		stripe = current_stripe();
+		if (stripe)
+			COUNT_FAULT(stripe, kind);
+	} else {
+		slot = current_slot();
+		if (slot)
+			COUNT_FAULT(&slot->counts, kind);
 	}
-	slot = current_slot(&nr);
-	if (!slot)
-		return;
-	if (!nr_stripes) {
-		COUNT_FAULT(&slot->counts, kind);
-		return;
-	}
-	i = (bpf_get_smp_processor_id() & (nr_stripes - 1)) * stripe_len + nr;
-	stripe = bpf_map_lookup_elem(&stripes, &i);
-	if (stripe)
-		COUNT_FAULT(stripe, kind);
 }
 
 SEC("tp_btf/page_fault_user")
@@ -414,17 +436,26 @@ int test_softdirty_clear(struct test_clear_args *args)
 }
 
 /*
- * Marks slot @nr as no longer @kernel_tgid's, on every CPU's copy where the
- * counters are per CPU (the fault path checks its own CPU's).
+ * Marks slot @nr as no longer @kernel_tgid's, and its stripes, or every
+ * CPU's copy of it where the counters are per CPU (the fault path checks
+ * its own CPU's).
  */
 static __always_inline void disown_slot(__u32 nr, __u32 kernel_tgid)
 {
+	struct dr_stripe *stripe;
 	struct dr_slot *slot;
+	__u32 i;
 
 	if (!percpu_counters) {
 		slot = bpf_map_lookup_elem(&slots, &nr);
 		if (slot && slot->kernel_tgid == kernel_tgid)
 			slot->kernel_tgid = 0;
+		for (__u32 s = 0; s < DR_STRIPES_MAX && s < nr_stripes; s++) {
+			i = s * stripe_len + nr;
+			stripe = bpf_map_lookup_elem(&stripes, &i);
+			if (stripe && stripe->kernel_tgid == kernel_tgid)
+				stripe->kernel_tgid = 0;
+		}
 		return;
 	}
 	for (__u32 cpu = 0; cpu < MAX_CPUS && cpu < nr_cpus; cpu++) {

@@ -727,9 +727,16 @@ static int set_slot(struct dr_faults *f, __u32 nr, __u32 kernel_tgid)
 		slot = &f->slots[nr];
 		__atomic_store_n(&slot->kernel_tgid, 0, __ATOMIC_RELAXED);
 		memset(&slot->counts, 0, sizeof(slot->counts));
-		for (unsigned int i = 0; i < f->nr_stripes; i++)
-			memset(&f->stripes[i * f->max_entries + nr], 0, sizeof(*f->stripes));
+		for (unsigned int i = 0; i < f->nr_stripes; i++) {
+			struct dr_stripe *s = &f->stripes[i * f->max_entries + nr];
+
+			__atomic_store_n(&s->kernel_tgid, 0, __ATOMIC_RELAXED);
+			s->wp_faults = s->np_write_faults = s->user_faults = 0;
+		}
 		/* Counters cleared before the programs may count into them. */
+		for (unsigned int i = 0; i < f->nr_stripes; i++)
+			__atomic_store_n(&f->stripes[i * f->max_entries + nr].kernel_tgid,
+					 kernel_tgid, __ATOMIC_RELEASE);
 		__atomic_store_n(&slot->kernel_tgid, kernel_tgid, __ATOMIC_RELEASE);
 		return 0;
 	}

@@ -34,6 +34,8 @@ struct dr_slot {
  * `stripes` array: each stripe is one contiguous run of the array.
  */
 struct dr_stripe {
+	/* The slot's kernel_tgid, which the faults check here: one load fewer. */
+	__u64 kernel_tgid;
 	__u64 wp_faults;
 	__u64 np_write_faults;
 	__u64 user_faults;
