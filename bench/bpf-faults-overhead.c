@@ -263,7 +263,6 @@ int main(int argc, char **argv)
 	int stats_fd = -1;
 	bool stats = false;
 	__u64 counted = 0;
-	int counting_modes;
 
 	while ((opt = getopt(argc, argv, "w:n:r:t:H:S")) != -1) {
 		switch (opt) {
@@ -404,8 +403,9 @@ int main(int argc, char **argv)
 				       quartile(run_ns[m], rounds, 3));
 		close(stats_fd);
 	}
-	/* Every mode counts this process's faults but these three. */
-	counting_modes = NR_MODES - 3;	/* no program, empty, not tracked */
+	/* Every mode counts this process's faults but no program, empty and not tracked. */
+	const int counting_modes = NR_MODES - 3;
+
 	printf("(write faults of this kind counted for this process over the tracked rounds: %llu,"
 	       " expected %zu)\n", (unsigned long long)counted,
 	       (size_t)counting_modes * rounds * (pages / threads * threads));

@@ -686,6 +686,12 @@ static void fold(const struct dr_fault_counts *v, int n, struct dr_fault_counts 
 	}
 }
 
+/* Stripe @i of slot @nr's fault counters (slots.h). */
+static struct dr_stripe *stripe_at(struct dr_faults *f, unsigned int i, __u32 nr)
+{
+	return &f->stripes[(size_t)i * f->max_entries + nr];
+}
+
 /* The counters in slot @nr, as the programs are updating them. */
 static int read_slot(struct dr_faults *f, __u32 nr, struct dr_fault_counts *out)
 {
@@ -709,7 +715,7 @@ static int read_slot(struct dr_faults *f, __u32 nr, struct dr_fault_counts *out)
 	for (size_t i = 0; i < sizeof(*out) / sizeof(*to); i++)
 		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 	for (unsigned int i = 0; i < f->nr_stripes; i++) {
-		const struct dr_stripe *s = &f->stripes[i * f->max_entries + nr];
+		const struct dr_stripe *s = stripe_at(f, i, nr);
 
 		out->wp_faults += __atomic_load_n(&s->wp_faults, __ATOMIC_RELAXED);
 		out->np_write_faults += __atomic_load_n(&s->np_write_faults, __ATOMIC_RELAXED);
@@ -727,16 +733,15 @@ static int set_slot(struct dr_faults *f, __u32 nr, __u32 kernel_tgid)
 		slot = &f->slots[nr];
 		__atomic_store_n(&slot->kernel_tgid, 0, __ATOMIC_RELAXED);
 		memset(&slot->counts, 0, sizeof(slot->counts));
+		/* Each stripe names its owner too: cleared before it does. */
 		for (unsigned int i = 0; i < f->nr_stripes; i++) {
-			struct dr_stripe *s = &f->stripes[i * f->max_entries + nr];
+			struct dr_stripe *s = stripe_at(f, i, nr);
 
 			__atomic_store_n(&s->kernel_tgid, 0, __ATOMIC_RELAXED);
 			s->wp_faults = s->np_write_faults = s->user_faults = 0;
+			__atomic_store_n(&s->kernel_tgid, kernel_tgid, __ATOMIC_RELEASE);
 		}
 		/* Counters cleared before the programs may count into them. */
-		for (unsigned int i = 0; i < f->nr_stripes; i++)
-			__atomic_store_n(&f->stripes[i * f->max_entries + nr].kernel_tgid,
-					 kernel_tgid, __ATOMIC_RELEASE);
 		__atomic_store_n(&slot->kernel_tgid, kernel_tgid, __ATOMIC_RELEASE);
 		return 0;
 	}
