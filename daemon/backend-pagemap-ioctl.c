@@ -78,7 +78,7 @@ static int pass_scan(const struct ioctl_pass *p, uint64_t start, uint64_t end, u
 			.vec = (uintptr_t) p->regions,
 			.vec_len = (uint64_t) p->regions_len,
 			.category_mask = PAGE_IS_SOFT_DIRTY,
-			/* Pages with a page table entry: PAGEMAP_SD_NO_REUSED_REGIONS */
+			/* Pages that may have been written: PAGEMAP_SD_NO_REUSED_REGIONS */
 			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 			.return_mask = PAGE_IS_SOFT_DIRTY,
 		};

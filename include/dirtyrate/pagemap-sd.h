@@ -97,7 +97,8 @@ struct pagemap_sd_args {
 
 /*
  * Pages of a new or reused mapping that were never touched do not count as
- * soft-dirty (pages with a page table entry there still do)
+ * soft-dirty (pages with a page table entry there still do, and in a shared
+ * mapping the pages the page cache holds)
  */
 #define PAGEMAP_SD_NO_REUSED_REGIONS	(1 << 0)
 
